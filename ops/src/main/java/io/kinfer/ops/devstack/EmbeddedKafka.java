@@ -1,0 +1,168 @@
+package io.kinfer.ops.devstack;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+
+/**
+ * A single-node Kafka broker in KRaft combined mode (broker + controller), running in this JVM,
+ * with transactions enabled. The only class that touches Kafka's internal server APIs
+ * ({@code kafka.server}, {@code Formatter}); they change between releases, so kafka_2.13 is pinned
+ * to the clients' version in the parent pom.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private final Path logDir;
+  private final boolean deleteOnClose;
+  private final int port;
+  private final int controllerPort;
+  private final Map<String, String> extraConfig;
+  private KafkaRaftServer server;
+
+  /**
+   * @param dataDir where the log lives; null = a temp dir deleted on close. A dir that is already
+   *     formatted is reused as is (topics and data survive a restart).
+   * @param port client port; 0 = any free port
+   */
+  public EmbeddedKafka(Path dataDir, int port, Map<String, String> extraConfig) throws IOException {
+    this.deleteOnClose = dataDir == null;
+    this.logDir = dataDir == null ? Files.createTempDirectory("kinfer-kafka") : dataDir;
+    this.port = port == 0 ? freePort() : port;
+    this.controllerPort = freePort();
+    this.extraConfig = Map.copyOf(extraConfig);
+  }
+
+  public static EmbeddedKafka startEphemeral() throws IOException {
+    EmbeddedKafka kafka = new EmbeddedKafka(null, 0, Map.of());
+    kafka.start();
+    return kafka;
+  }
+
+  public synchronized void start() throws IOException {
+    if (server != null) {
+      return;
+    }
+    Files.createDirectories(logDir);
+    Map<String, Object> props = new HashMap<>();
+    props.put("process.roles", "broker,controller");
+    props.put("node.id", "1");
+    props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+    props.put("controller.listener.names", "CONTROLLER");
+    props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    props.put("inter.broker.listener.name", "PLAINTEXT");
+    props.put("log.dirs", logDir.toString());
+    // Single node: every internal topic has one replica, and no waiting for more members.
+    props.put("offsets.topic.replication.factor", "1");
+    props.put("offsets.topic.num.partitions", "4");
+    props.put("transaction.state.log.replication.factor", "1");
+    props.put("transaction.state.log.min.isr", "1");
+    props.put("transaction.state.log.num.partitions", "4");
+    props.put("share.coordinator.state.topic.replication.factor", "1");
+    props.put("share.coordinator.state.topic.min.isr", "1");
+    props.put("group.initial.rebalance.delay.ms", "0");
+    props.put("num.partitions", "1");
+    props.put("auto.create.topics.enable", "false");
+    props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+    props.putAll(extraConfig);
+    KafkaConfig config = new KafkaConfig(props, false);
+    if (!Files.exists(logDir.resolve("meta.properties"))) {
+      format(config);
+    }
+    server = new KafkaRaftServer(config, Time.SYSTEM);
+    server.startup();
+    awaitReady();
+  }
+
+  private void format(KafkaConfig config) {
+    try {
+      new Formatter()
+          .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+          .setNodeId(1)
+          .setClusterId(Uuid.randomUuid().toString())
+          .setControllerListenerName("CONTROLLER")
+          .setMetadataLogDirectory(logDir.toString())
+          .setDirectories(List.of(logDir.toString()))
+          .setReleaseVersion(MetadataVersion.latestProduction())
+          .run();
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot format KRaft storage in " + logDir, e);
+    }
+  }
+
+  private void awaitReady() {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    try (Admin admin = Admin.create(p)) {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (true) {
+        try {
+          if (!admin.describeCluster().nodes().get().isEmpty()) {
+            return;
+          }
+        } catch (Exception e) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("Embedded Kafka did not become ready on " + bootstrapServers(), e);
+          }
+        }
+      }
+    }
+  }
+
+  public String bootstrapServers() {
+    return "127.0.0.1:" + port;
+  }
+
+  public Path dataDir() {
+    return logDir;
+  }
+
+  /** Stops the broker and keeps its data (for restart tests and persistent dev stacks). */
+  public synchronized void stop() {
+    if (server != null) {
+      server.shutdown();
+      server.awaitShutdown();
+      server = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+    if (deleteOnClose) {
+      deleteRecursively(logDir);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // a temp dir left behind is harmless
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    }
+  }
+}
