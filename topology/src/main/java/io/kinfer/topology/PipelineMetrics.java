@@ -1,0 +1,71 @@
+package io.kinfer.topology;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Histogram;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.SlidingTimeWindowArrayReservoir;
+import com.codahale.metrics.Timer;
+import io.kinfer.schemas.InferenceResponse;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The pipeline's measurements in a Dropwizard registry. Names are dotted with model and version
+ * as the last parts ({@code kinfer.responses.OK.mlp.1}); the Prometheus exporter turns those into
+ * labels.
+ */
+public final class PipelineMetrics {
+  public static final String PREFIX = "kinfer";
+  private final MetricRegistry registry;
+  private final AtomicLong buffered = new AtomicLong();
+
+  public PipelineMetrics(MetricRegistry registry) {
+    this.registry = registry;
+    registry.gauge(MetricRegistry.name(PREFIX, "buffered"), () -> buffered::get);
+  }
+
+  public MetricRegistry registry() {
+    return registry;
+  }
+
+  public void request(String model) {
+    registry.counter(MetricRegistry.name(PREFIX, "requests", model)).inc();
+  }
+
+  public void response(InferenceResponse response) {
+    registry.counter(MetricRegistry.name(PREFIX, "responses", response.getStatus().name(),
+        response.getModel(), String.valueOf(response.getVersion()))).inc();
+    long e2eMs = System.currentTimeMillis() - response.getTimings().getRequestTimestamp().toEpochMilli();
+    histogram(MetricRegistry.name(PREFIX, "latency.e2e.ms", response.getModel())).update(e2eMs);
+  }
+
+  public void batch(ModelVersion version, int size, long engineNanos) {
+    histogram(MetricRegistry.name(PREFIX, "batch.size", version.model(), version.version())).update(size);
+    timer(MetricRegistry.name(PREFIX, "inference", version.model(), version.version()))
+        .update(engineNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void queueWait(ModelVersion version, long micros) {
+    histogram(MetricRegistry.name(PREFIX, "queue.wait.us", version.model(), version.version())).update(micros);
+  }
+
+  public void deadLetter(String stage) {
+    registry.counter(MetricRegistry.name(PREFIX, "dead.letters", stage)).inc();
+  }
+
+  public void buffered(long count) {
+    buffered.set(count);
+  }
+
+  public Counter counter(String name) {
+    return registry.counter(name);
+  }
+
+  private Histogram histogram(String name) {
+    return registry.histogram(name, () -> new Histogram(new SlidingTimeWindowArrayReservoir(60, TimeUnit.SECONDS)));
+  }
+
+  private Timer timer(String name) {
+    return registry.timer(name, () -> new Timer(new SlidingTimeWindowArrayReservoir(60, TimeUnit.SECONDS)));
+  }
+}

@@ -1,0 +1,34 @@
+package io.kinfer.topology;
+
+import java.time.Duration;
+
+/**
+ * Typed settings of the topology, parsed once by the worker's config (where keys, docs and
+ * defaults live).
+ *
+ * @param maxBatchSize flush a batch when it holds this many requests
+ * @param maxWait flush a batch when its oldest request has waited this long
+ * @param maxBufferedRequests per task; above it new requests are answered REJECTED
+ * @param workerId written into every response
+ */
+public record TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait,
+    int maxBufferedRequests, String workerId) {
+
+  public TopologyConfig {
+    if (maxBatchSize < 1) {
+      throw new IllegalArgumentException("maxBatchSize must be >= 1, was " + maxBatchSize);
+    }
+    if (maxWait.isNegative()) {
+      throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+    }
+  }
+
+  /**
+   * How often the batcher checks time bounds: a quarter of max wait, between 1 and 10 ms, so a
+   * deadline or max wait is missed by at most that much (checking idle groups costs next to nothing).
+   */
+  public Duration punctuateInterval() {
+    long ms = Math.max(1, Math.min(10, maxWait.toMillis() / 4));
+    return Duration.ofMillis(ms);
+  }
+}

@@ -1,0 +1,51 @@
+package io.kinfer.topology.batch;
+
+/**
+ * The whole batching decision, as a pure function (as Triton's dynamic batcher does): given what
+ * is buffered for one model version, dispatch now or wait. No Kafka, no clock: tested alone.
+ */
+public final class BatchPolicy {
+  /** Returned when there is nothing to wait for. */
+  public static final long IDLE = Long.MAX_VALUE;
+  /** Marks "no deadline" in {@link #decide}. */
+  public static final long NO_DEADLINE = Long.MAX_VALUE;
+
+  private final int maxBatchSize;
+  private final long maxWaitMs;
+  private final long checkIntervalMs;
+
+  /**
+   * @param checkIntervalMs how often the caller re-checks; a deadline is met only if the batch is
+   *     dispatched at least this long before the last moment, since the next check may be too late
+   */
+  public BatchPolicy(int maxBatchSize, long maxWaitMs, long checkIntervalMs) {
+    this.maxBatchSize = maxBatchSize;
+    this.maxWaitMs = maxWaitMs;
+    this.checkIntervalMs = checkIntervalMs;
+  }
+
+  public int maxBatchSize() {
+    return maxBatchSize;
+  }
+
+  /**
+   * @param buffered requests waiting
+   * @param oldestEnqueuedMs when the oldest of them was buffered
+   * @param earliestDeadlineMs the nearest request deadline, or {@link #NO_DEADLINE}
+   * @param expectedInferenceMs how long a batch is expected to take (recent measurement)
+   * @return 0 to dispatch now, otherwise how many ms may pass before dispatch is due
+   */
+  public long decide(int buffered, long oldestEnqueuedMs, long earliestDeadlineMs, long nowMs,
+      long expectedInferenceMs) {
+    if (buffered == 0) {
+      return IDLE;
+    }
+    if (buffered >= maxBatchSize) {
+      return 0;
+    }
+    long untilMaxWait = oldestEnqueuedMs + maxWaitMs - nowMs;
+    long untilDeadline = earliestDeadlineMs == NO_DEADLINE
+        ? IDLE : earliestDeadlineMs - expectedInferenceMs - checkIntervalMs - nowMs;
+    return Math.max(0, Math.min(untilMaxWait, untilDeadline));
+  }
+}

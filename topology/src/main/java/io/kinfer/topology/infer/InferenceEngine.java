@@ -1,0 +1,27 @@
+package io.kinfer.topology.infer;
+
+import io.kinfer.schemas.InferenceRequest;
+import io.kinfer.topology.ModelVersion;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Runs a whole batch of requests for one model version. The topology never knows the backend
+ * (ONNX Runtime on CPU or CUDA, or a test engine); implementations must be thread-safe, since every
+ * stream thread calls the same engine.
+ */
+public interface InferenceEngine extends AutoCloseable {
+
+  /** Versions that are loaded, verified and ready to serve. */
+  Set<ModelVersion> loaded();
+
+  /**
+   * Infers every request in one call where possible. A request the model cannot accept (wrong
+   * shape, datatype, missing input) gets a per-request error and does not fail its neighbours.
+   * Throws only when the engine itself fails (then the whole batch is in doubt).
+   */
+  BatchResult infer(ModelVersion version, List<InferenceRequest> requests);
+
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,68 @@
+package io.kinfer.topology.route;
+
+import io.kinfer.schemas.BufferedRequest;
+import io.kinfer.schemas.InferenceRequest;
+import io.kinfer.schemas.InferenceResponse;
+import io.kinfer.schemas.Status;
+import io.kinfer.topology.PipelineMetrics;
+import io.kinfer.topology.publish.ResponseHeaders;
+import io.kinfer.topology.publish.Responses;
+import java.util.Optional;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+
+/**
+ * Assigns each decoded request a model version (via the {@link RoutingTable}) and hands it to the
+ * batcher; a request no version can serve is answered ERROR here, without batching.
+ */
+public final class RouteProcessor implements Processor<String, InferenceRequest, String, Object> {
+  private final RoutingTable routes;
+  private final String batchChild;
+  private final String errorChild;
+  private final PipelineMetrics metrics;
+  private final String workerId;
+  private ProcessorContext<String, Object> context;
+
+  public RouteProcessor(RoutingTable routes, String batchChild, String errorChild,
+      PipelineMetrics metrics, String workerId) {
+    this.routes = routes;
+    this.batchChild = batchChild;
+    this.errorChild = errorChild;
+    this.metrics = metrics;
+    this.workerId = workerId;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Object> context) {
+    this.context = context;
+  }
+
+  @Override
+  public void process(Record<String, InferenceRequest> record) {
+    InferenceRequest request = record.value();
+    if (request == null) {
+      return; // a tombstone on the request topic is not a request
+    }
+    metrics.request(request.getModel());
+    Optional<Assignment> assignment = routes.assign(record.key(), request);
+    if (assignment.isEmpty()) {
+      String what = request.getVersion() == null
+          ? "Unknown model '" + request.getModel() + "'"
+          : "Version '" + request.getVersion() + "' of model '" + request.getModel() + "' is not loaded";
+      InferenceResponse response = Responses.unbatched(request, record.timestamp(), Status.ERROR,
+          what + "; this worker serves " + routes.describe(), workerId);
+      metrics.response(response);
+      context.forward(new Record<String, Object>(record.key(), response, context.currentSystemTimeMs(),
+          ResponseHeaders.of(response)), errorChild);
+      return;
+    }
+    Assignment a = assignment.get();
+    BufferedRequest buffered = BufferedRequest.newBuilder()
+        .setKey(record.key()).setRequest(request)
+        .setVersion(a.version().version()).setVariant(a.variant()).setPlanGeneration(a.planGeneration())
+        .setRecordTimestamp(record.timestamp()).setEnqueuedAtMs(context.currentSystemTimeMs())
+        .build();
+    context.forward(record.withValue((Object) buffered), batchChild);
+  }
+}
