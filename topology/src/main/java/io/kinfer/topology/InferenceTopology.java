@@ -4,6 +4,7 @@ import io.kinfer.schemas.BufferedRequest;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.registry.SchemaRegistry;
+import io.kinfer.schemas.serde.AvroSafety;
 import io.kinfer.schemas.serde.AvroSerdes;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
 import io.kinfer.schemas.serde.AvroWireSerializer;
@@ -32,6 +33,10 @@ public final class InferenceTopology {
   public static final String BATCH_STORE = "batch-buffer";
   public static final String INFER = "infer";
   public static final String PREDICTIONS_SINK = "predictions-sink";
+
+  static {
+    AvroSafety.ensureConfigured();
+  }
 
   private InferenceTopology() {}
 

@@ -1,0 +1,89 @@
+package io.kinfer.worker.models;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes an ONNX ModelProto from code: named FP32 initializers, nodes, and graph inputs/outputs
+ * with a symbolic batch dimension. Field numbers are those of onnx.proto (IR version 8).
+ */
+public final class OnnxGraphWriter {
+  private static final int IR_VERSION = 8;
+  private static final int OPSET = 13;
+  private static final int FLOAT = 1;
+
+  private final String graphName;
+  private final List<Protobuf> nodes = new ArrayList<>();
+  private final List<Protobuf> initializers = new ArrayList<>();
+  private final List<Protobuf> inputs = new ArrayList<>();
+  private final List<Protobuf> outputs = new ArrayList<>();
+
+  public OnnxGraphWriter(String graphName) {
+    this.graphName = graphName;
+  }
+
+  /** A constant FP32 tensor, stored as raw little-endian data. */
+  public OnnxGraphWriter initializer(String name, long[] dims, float[] values) {
+    Protobuf t = new Protobuf();
+    for (long d : dims) {
+      t.varint(1, d);
+    }
+    t.varint(2, FLOAT);
+    t.string(8, name);
+    ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    raw.asFloatBuffer().put(values);
+    t.bytes(9, raw.array());
+    initializers.add(t);
+    return this;
+  }
+
+  /** A node; {@code intAttribute} is an optional (name, value) pair such as Softmax's axis. */
+  public OnnxGraphWriter node(String opType, List<String> in, String out, String intAttrName, Long intAttrValue) {
+    Protobuf n = new Protobuf();
+    in.forEach(i -> n.string(1, i));
+    n.string(2, out);
+    n.string(3, out + "_" + opType);
+    n.string(4, opType);
+    if (intAttrName != null) {
+      n.message(5, new Protobuf().string(1, intAttrName).varint(3, intAttrValue).varint(20, 2));
+    }
+    nodes.add(n);
+    return this;
+  }
+
+  /** A graph input of shape [batch, features], FP32. */
+  public OnnxGraphWriter input(String name, long features) {
+    inputs.add(valueInfo(name, features));
+    return this;
+  }
+
+  public OnnxGraphWriter output(String name, long features) {
+    outputs.add(valueInfo(name, features));
+    return this;
+  }
+
+  public byte[] toByteArray() {
+    Protobuf graph = new Protobuf();
+    nodes.forEach(n -> graph.message(1, n));
+    graph.string(2, graphName);
+    initializers.forEach(i -> graph.message(5, i));
+    inputs.forEach(i -> graph.message(11, i));
+    outputs.forEach(o -> graph.message(12, o));
+    return new Protobuf()
+        .varint(1, IR_VERSION)
+        .string(2, "kinfer-sample-models")
+        .message(7, graph)
+        .message(8, new Protobuf().string(1, "").varint(2, OPSET))
+        .toByteArray();
+  }
+
+  private static Protobuf valueInfo(String name, long features) {
+    Protobuf shape = new Protobuf()
+        .message(1, new Protobuf().string(2, "batch"))
+        .message(1, new Protobuf().varint(1, features));
+    Protobuf tensorType = new Protobuf().varint(1, FLOAT).message(2, shape);
+    return new Protobuf().string(1, name).message(2, new Protobuf().message(1, tensorType));
+  }
+}

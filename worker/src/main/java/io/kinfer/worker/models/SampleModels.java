@@ -1,0 +1,104 @@
+package io.kinfer.worker.models;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kinfer.worker.repository.ModelConfig;
+import io.kinfer.worker.repository.ModelConfig.TensorSpec;
+import io.kinfer.worker.repository.Sha256;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Generates the sample models into a model repository, deterministically (same bytes every run),
+ * so no binary is kept in git.
+ *
+ * <ul>
+ *   <li>{@code mlp} v1 and v2: the reference classifier, 32 FP32 features → 256 → 256 → 10 classes,
+ *       softmax. v2 shares v1's hidden layers and perturbs the last one, so the two agree on most
+ *       but not all inputs (something real for canary and shadow to show).
+ * </ul>
+ */
+public final class SampleModels {
+  public static final String MLP = "mlp";
+  public static final String INPUT = "input";
+  public static final String OUTPUT = "probabilities";
+  public static final int MLP_FEATURES = 32;
+  public static final int MLP_CLASSES = 10;
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private SampleModels() {}
+
+  /** Writes every sample model under {@code root}; returns the versions written. */
+  public static List<Path> writeAll(Path root) throws IOException {
+    List<Path> written = new ArrayList<>();
+    written.add(writeMlp(root, "1", 0.0));
+    written.add(writeMlp(root, "2", 0.35));
+    return written;
+  }
+
+  /**
+   * @param lastLayerNoise scale of the perturbation added to the output layer (0 = the base weights)
+   */
+  public static Path writeMlp(Path root, String version, double lastLayerNoise) throws IOException {
+    int[] widths = {MLP_FEATURES, 256, 256, MLP_CLASSES};
+    Random base = new Random(42);
+    Random noise = new Random(1000 + version.hashCode());
+    OnnxGraphWriter graph = new OnnxGraphWriter(MLP + "_v" + version).input(INPUT, MLP_FEATURES);
+    String previous = INPUT;
+    for (int layer = 0; layer < widths.length - 1; layer++) {
+      int in = widths[layer];
+      int out = widths[layer + 1];
+      boolean last = layer == widths.length - 2;
+      float[] w = heInit(base, in, out);
+      float[] b = new float[out];
+      for (int i = 0; i < out; i++) {
+        b[i] = (float) (base.nextGaussian() * 0.05);
+      }
+      if (last && lastLayerNoise > 0) {
+        for (int i = 0; i < w.length; i++) {
+          w[i] += (float) (noise.nextGaussian() * lastLayerNoise * Math.sqrt(2.0 / in));
+        }
+      }
+      String wName = "W" + layer;
+      String bName = "B" + layer;
+      graph.initializer(wName, new long[] {in, out}, w).initializer(bName, new long[] {out}, b);
+      graph.node("MatMul", List.of(previous, wName), "mm" + layer, null, null);
+      graph.node("Add", List.of("mm" + layer, bName), "z" + layer, null, null);
+      if (last) {
+        graph.node("Softmax", List.of("z" + layer), OUTPUT, "axis", 1L);
+      } else {
+        graph.node("Relu", List.of("z" + layer), "h" + layer, null, null);
+        previous = "h" + layer;
+      }
+    }
+    graph.output(OUTPUT, MLP_CLASSES);
+    return write(root, MLP, version, graph.toByteArray(),
+        List.of(new TensorSpec(INPUT, "FP32", List.of(-1L, (long) MLP_FEATURES))),
+        List.of(new TensorSpec(OUTPUT, "FP32", List.of(-1L, (long) MLP_CLASSES))),
+        "Reference classifier MLP 32-256-256-10, softmax"
+            + (lastLayerNoise > 0 ? "; output layer perturbed by " + lastLayerNoise : ""));
+  }
+
+  private static float[] heInit(Random random, int in, int out) {
+    float[] w = new float[in * out];
+    double scale = Math.sqrt(2.0 / in);
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (random.nextGaussian() * scale);
+    }
+    return w;
+  }
+
+  private static Path write(Path root, String name, String version, byte[] onnx,
+      List<TensorSpec> inputs, List<TensorSpec> outputs, String description) throws IOException {
+    Path dir = root.resolve(name).resolve(version);
+    Files.createDirectories(dir);
+    Files.write(dir.resolve("model.onnx"), onnx);
+    ModelConfig config = new ModelConfig(name, version, 1024, inputs, outputs, Sha256.hex(onnx), description);
+    JSON.writeValue(dir.resolve("model.json").toFile(), config);
+    return dir;
+  }
+}
