@@ -64,12 +64,12 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
               + "\" under compatibility level " + compatibility(subject));
     }
     String canonical = schema.toString();
-    int id = idByCanonical.computeIfAbsent(canonical, c -> nextId++);
-    byId.put(id, schema);
+    Integer known = idByCanonical.get(canonical);
+    int id = known != null ? known : nextId;
     int version = versions.isEmpty() ? 1 : versions.get(versions.size() - 1).version() + 1;
-    subjects.computeIfAbsent(subject, s -> new ArrayList<>())
-        .add(new RegisteredSchema(subject, version, id, schema));
-    journal.accept(new Registered(subject, version, id, canonical));
+    Registered change = new Registered(subject, version, id, canonical);
+    journal.accept(change); // persisted first: a failed write changes nothing
+    replay(change);
     return id;
   }
 
@@ -133,10 +133,15 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
     return subject == null ? globalLevel : levels.getOrDefault(subject, globalLevel);
   }
 
+  /** The level set on the subject itself, or null when it follows the global default. */
+  public synchronized CompatibilityLevel subjectCompatibility(String subject) {
+    return levels.get(subject);
+  }
+
   @Override
   public synchronized void setCompatibility(String subject, CompatibilityLevel level) {
-    applyLevel(subject, level);
     journal.accept(new ConfigChanged(subject, level));
+    applyLevel(subject, level);
   }
 
   private void applyLevel(String subject, CompatibilityLevel level) {

@@ -1,0 +1,169 @@
+package io.kinfer.ops.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kinfer.ops.devstack.DevStack;
+import io.kinfer.ops.load.LoadGenerator;
+import io.kinfer.ops.load.PredictionTracker;
+import io.kinfer.ops.load.RequestFactory;
+import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.topology.Topics;
+import io.kinfer.worker.config.WorkerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ops demo}: the whole product on one machine. Starts the dev stack and a worker, produces
+ * requests (plus a few malformed records), follows the predictions live, and ends with a summary
+ * that says whether anything was lost or duplicated.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run the worker on the embedded dev stack under load and summarise what happened.")
+public final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--requests", defaultValue = "20000", description = "requests to send (default: ${DEFAULT-VALUE})")
+  long requests;
+
+  @Option(names = "--rate", defaultValue = "0", description = "requests per second, 0 = as fast as possible")
+  double rate;
+
+  @Option(names = "--max-batch-size", defaultValue = "64", description = "default: ${DEFAULT-VALUE}")
+  int maxBatchSize;
+
+  @Option(names = "--max-wait-ms", defaultValue = "5", description = "default: ${DEFAULT-VALUE}")
+  long maxWaitMs;
+
+  @Option(names = "--malformed", defaultValue = "5", description = "malformed records to send (they must reach the dead-letter topic)")
+  int malformed;
+
+  @Option(names = "--timeout-s", defaultValue = "300", description = "give up waiting for answers after this long")
+  long timeoutS;
+
+  @Option(names = "--summary-json", description = "also write the summary here as JSON")
+  Path summaryJson;
+
+  @Override
+  public Integer call() throws Exception {
+    System.out.println("Starting the dev stack: in-JVM Kafka (KRaft), Schema Registry endpoint, sample models...");
+    Map<String, Object> workerConfig = Map.of(
+        WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatchSize, WorkerConfig.MAX_WAIT_MS_CONFIG, maxWaitMs);
+    try (DevStack stack = DevStack.start(DevStack.Options.ephemeral(workerConfig))) {
+      System.out.printf("  kafka %s  registry %s  models %s%n", stack.bootstrapServers(), stack.registryUrl(),
+          stack.worker().engine().loaded());
+      awaitRunning(stack);
+      RestSchemaRegistryClient registry = new RestSchemaRegistryClient(stack.registryUrl());
+      RequestFactory factory = new RequestFactory("demo", 1);
+      sendMalformed(stack.bootstrapServers());
+      DemoSummary summary;
+      try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry,
+              Topics.DEFAULT_PREDICTIONS, factory, null);
+          LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, Topics.DEFAULT_REQUESTS, factory)) {
+        System.out.printf("Sending %,d requests %s (batches of up to %d or %d ms)...%n", requests,
+            rate > 0 ? String.format("at %,.0f/s", rate) : "as fast as possible", maxBatchSize, maxWaitMs);
+        long start = System.currentTimeMillis();
+        Thread sender = new Thread(() -> generator.run(0, requests, rate), "demo-load");
+        sender.start();
+        follow(tracker, generator, sender, start);
+        summary = summarize(tracker, start, countDeadLetters(stack.bootstrapServers()));
+      }
+      System.out.print(summary.toText());
+      if (summaryJson != null) {
+        Files.createDirectories(summaryJson.toAbsolutePath().getParent());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(summaryJson.toFile(), summary);
+        System.out.println("Summary written to " + summaryJson);
+      }
+      boolean ok = summary.lost() == 0 && summary.duplicates() == 0 && summary.deadLetters() == malformed;
+      System.out.println(ok ? "OK: every request answered exactly once." : "FAILED: see lost/duplicates above.");
+      return ok ? 0 : 1;
+    }
+  }
+
+  private static void awaitRunning(DevStack stack) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (stack.worker().state() != KafkaStreams.State.RUNNING) {
+      if (System.currentTimeMillis() > deadline || stack.worker().state() == KafkaStreams.State.ERROR) {
+        throw new IllegalStateException("Worker did not reach RUNNING: " + stack.worker().state());
+      }
+      Thread.sleep(50); // polling a state; nothing to synchronise on
+    }
+    System.out.println("Worker RUNNING.");
+  }
+
+  private void follow(PredictionTracker tracker, LoadGenerator generator, Thread sender, long start)
+      throws InterruptedException {
+    long deadline = Long.MAX_VALUE;
+    long lastAnswered = 0;
+    while (tracker.answered() < requests) {
+      Thread.sleep(1000); // the progress line's period
+      long answered = tracker.answered();
+      Histogram interval = tracker.intervalLatency();
+      System.out.printf("  %5.1fs  sent %,9d  answered %,9d  %,7d/s  latency p50 %4d ms  p99 %4d ms  batch mean %5.1f%n",
+          (System.currentTimeMillis() - start) / 1000.0, generator.sent(), answered, answered - lastAnswered,
+          interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(50),
+          interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(99), tracker.meanBatchSize());
+      lastAnswered = answered;
+      if (!sender.isAlive() && deadline == Long.MAX_VALUE) {
+        deadline = System.currentTimeMillis() + timeoutS * 1000;
+      }
+      if (System.currentTimeMillis() > deadline) {
+        System.out.println("Timed out waiting for answers.");
+        break;
+      }
+      if (tracker.failure() != null) {
+        throw new IllegalStateException("Reading predictions failed", tracker.failure());
+      }
+    }
+    sender.join();
+  }
+
+  private DemoSummary summarize(PredictionTracker tracker, long start, long deadLetters) {
+    Histogram latency = tracker.totalLatency();
+    double seconds = Math.max(1, tracker.lastAtMs() - start) / 1000.0;
+    Map<String, Long> statuses = new TreeMap<>();
+    tracker.statuses().forEach((s, n) -> statuses.put(s.name(), n));
+    return new DemoSummary(requests, tracker.answered() + tracker.duplicates(), tracker.missing(requests),
+        tracker.duplicates(), statuses, deadLetters, tracker.answered() / seconds,
+        latency.getValueAtPercentile(50), latency.getValueAtPercentile(90), latency.getValueAtPercentile(99),
+        latency.getMaxValue(), tracker.meanBatchSize(), (System.currentTimeMillis() - start) / 1000.0,
+        maxBatchSize, maxWaitMs);
+  }
+
+  private void sendMalformed(String bootstrap) {
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < malformed; i++) {
+        byte[] value = ("not avro #" + i).getBytes();
+        producer.send(new ProducerRecord<>(Topics.DEFAULT_REQUESTS, ("bad-" + i).getBytes(), value));
+      }
+      producer.flush();
+    }
+  }
+
+  private long countDeadLetters(String bootstrap) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.GROUP_ID_CONFIG, "demo-dlq-" + System.nanoTime()), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(Topics.DEFAULT_DEAD_LETTERS));
+      long count = 0;
+      long deadline = System.currentTimeMillis() + 5_000;
+      while (count < malformed && System.currentTimeMillis() < deadline) {
+        count += consumer.poll(Duration.ofMillis(200)).count();
+      }
+      return count;
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package io.kinfer.ops.devstack;
+
+import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
+import io.kinfer.ops.registry.KafkaSchemaJournal;
+import io.kinfer.schemas.InferenceRequest;
+import io.kinfer.schemas.InferenceResponse;
+import io.kinfer.schemas.registry.InMemorySchemaRegistry;
+import io.kinfer.schemas.serde.AvroWireSerializer;
+import io.kinfer.topology.Topics;
+import io.kinfer.worker.Worker;
+import io.kinfer.worker.config.WorkerConfig;
+import io.kinfer.worker.models.SampleModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Everything needed to run the worker on one machine without Docker: an in-JVM KRaft broker, the
+ * Schema Registry endpoint, generated sample models, the topics, and (optionally) a worker.
+ */
+public final class DevStack implements AutoCloseable {
+
+  /**
+   * @param dataDir keeps broker data and schemas across restarts; null = temporary
+   * @param kafkaPort 0 = any free port
+   * @param registryPort 0 = any free port
+   * @param modelsDir where sample models are generated; null = inside the data dir or a temp dir
+   * @param workerConfig overrides for the worker (e.g. max.batch.size); null = start no worker
+   */
+  public record Options(Path dataDir, int kafkaPort, int registryPort, Path modelsDir, int partitions,
+      Map<String, Object> workerConfig) {
+    public static Options ephemeral(Map<String, Object> workerConfig) {
+      return new Options(null, 0, 0, null, 2, workerConfig);
+    }
+  }
+
+  private final EmbeddedKafka kafka;
+  private final EmbeddedSchemaRegistry registry;
+  private final KafkaSchemaJournal journal;
+  private final Path modelsDir;
+  private final Path stateDir;
+  private Worker worker;
+
+  private DevStack(EmbeddedKafka kafka, EmbeddedSchemaRegistry registry, KafkaSchemaJournal journal,
+      Path modelsDir, Path stateDir) {
+    this.kafka = kafka;
+    this.registry = registry;
+    this.journal = journal;
+    this.modelsDir = modelsDir;
+    this.stateDir = stateDir;
+  }
+
+  public static DevStack start(Options options) throws Exception {
+    EmbeddedKafka kafka = new EmbeddedKafka(options.dataDir() == null ? null : options.dataDir().resolve("kafka"),
+        options.kafkaPort(), Map.of());
+    kafka.start();
+    InMemorySchemaRegistry state = new InMemorySchemaRegistry();
+    KafkaSchemaJournal journal = KafkaSchemaJournal.attach(kafka.bootstrapServers(), state);
+    EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(state, "127.0.0.1", options.registryPort());
+    Path base = options.dataDir() != null ? options.dataDir() : Files.createTempDirectory("kinfer-devstack");
+    Path models = options.modelsDir() != null ? options.modelsDir() : base.resolve("models");
+    SampleModels.writeAll(models);
+    DevStack stack = new DevStack(kafka, registry, journal, models, base.resolve("streams-state"));
+    stack.createTopics(Topics.defaults(), options.partitions());
+    // TopicNameStrategy subjects registered up front, so clients in any language find them.
+    state.register(AvroWireSerializer.subject(Topics.DEFAULT_REQUESTS, false), InferenceRequest.getClassSchema());
+    state.register(AvroWireSerializer.subject(Topics.DEFAULT_PREDICTIONS, false), InferenceResponse.getClassSchema());
+    if (options.workerConfig() != null) {
+      stack.startWorker(options.workerConfig());
+    }
+    return stack;
+  }
+
+  public void createTopics(Topics topics, int partitions) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      for (NewTopic topic : List.of(new NewTopic(topics.requests(), partitions, (short) 1),
+          new NewTopic(topics.predictions(), partitions, (short) 1), new NewTopic(topics.deadLetters(), 1, (short) 1))) {
+        try {
+          admin.createTopics(List.of(topic)).all().get();
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw e;
+          }
+        }
+      }
+    }
+  }
+
+  /** The worker settings that point at this stack; overrides win. */
+  public Map<String, Object> workerConfig(Map<String, Object> overrides) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    config.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url());
+    config.put(WorkerConfig.MODEL_REPOSITORY_CONFIG, modelsDir.toString());
+    config.put(WorkerConfig.STATE_DIR_CONFIG, stateDir.toString());
+    config.put(WorkerConfig.WORKER_ID_CONFIG, "devstack-worker");
+    config.putAll(overrides);
+    return config;
+  }
+
+  public synchronized Worker startWorker(Map<String, Object> overrides) {
+    if (worker != null) {
+      throw new IllegalStateException("A worker is already running in this dev stack");
+    }
+    worker = Worker.start(new WorkerConfig(workerConfig(overrides)));
+    return worker;
+  }
+
+  public synchronized void stopWorker() {
+    if (worker != null) {
+      worker.close();
+      worker = null;
+    }
+  }
+
+  public Worker worker() {
+    return worker;
+  }
+
+  public String bootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
+  public String registryUrl() {
+    return registry.url();
+  }
+
+  public InMemorySchemaRegistry registryState() {
+    return registry.state();
+  }
+
+  public Path modelsDir() {
+    return modelsDir;
+  }
+
+  public EmbeddedKafka kafka() {
+    return kafka;
+  }
+
+  @Override
+  public void close() {
+    stopWorker();
+    registry.close();
+    journal.close();
+    kafka.close();
+  }
+}

@@ -1,0 +1,46 @@
+package io.kinfer.ops.devstack;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ops devstack}: broker + registry + sample models + one worker, until Ctrl-C. */
+@Command(name = "devstack", mixinStandardHelpOptions = true,
+    description = "Start an in-JVM Kafka broker, Schema Registry endpoint, sample models and a worker.")
+public final class DevStackCommand implements Callable<Integer> {
+  @Option(names = "--kafka-port", defaultValue = "9092", description = "default: ${DEFAULT-VALUE}")
+  int kafkaPort;
+
+  @Option(names = "--registry-port", defaultValue = "8081", description = "default: ${DEFAULT-VALUE}")
+  int registryPort;
+
+  @Option(names = "--data-dir", description = "keep broker data and schemas here across restarts")
+  Path dataDir;
+
+  @Option(names = "--partitions", defaultValue = "4", description = "partitions of the request topic")
+  int partitions;
+
+  @Option(names = "--no-worker", description = "start only broker, registry and models")
+  boolean noWorker;
+
+  @Override
+  public Integer call() throws Exception {
+    DevStack stack = DevStack.start(new DevStack.Options(dataDir, kafkaPort, registryPort, null, partitions,
+        noWorker ? null : Map.of()));
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stack.close();
+      done.countDown();
+    }, "devstack-shutdown"));
+    System.out.println("Kafka bootstrap:  " + stack.bootstrapServers());
+    System.out.println("Schema Registry:  " + stack.registryUrl());
+    System.out.println("Model repository: " + stack.modelsDir());
+    System.out.println(noWorker ? "No worker started." : "Worker: running (" + stack.worker().engine().loaded() + ")");
+    System.out.println("Ctrl-C to stop.");
+    done.await();
+    return 0;
+  }
+}

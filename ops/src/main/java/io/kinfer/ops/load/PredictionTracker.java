@@ -1,0 +1,168 @@
+package io.kinfer.ops.load;
+
+import io.kinfer.schemas.InferenceResponse;
+import io.kinfer.schemas.Status;
+import io.kinfer.schemas.registry.SchemaRegistry;
+import io.kinfer.schemas.serde.AvroWireDeserializer;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.HdrHistogram.Recorder;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Reads predictions with read_committed (only what the worker's transactions committed) and keeps
+ * the evidence: which ids were answered, duplicates, statuses, batch sizes, and end-to-end latency
+ * (from the request's record timestamp to now) in an HdrHistogram.
+ */
+public final class PredictionTracker implements AutoCloseable {
+  private final KafkaConsumer<String, InferenceResponse> consumer;
+  private final RequestFactory factory;
+  private final Thread thread;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final BitSet seen = new BitSet();
+  private final Recorder latency = new Recorder(3);
+  private final Histogram latencyTotal = new Histogram(3);
+  private final Map<Status, Long> statuses = new EnumMap<>(Status.class);
+  private final Consumer<InferenceResponse> listener;
+  private long answered;
+  private long duplicates;
+  private long foreign;
+  private long batchSizeSum;
+  private long batched;
+  private long firstAtMs;
+  private long lastAtMs;
+  private volatile Exception failure;
+
+  public PredictionTracker(String bootstrapServers, SchemaRegistry registry, String topic,
+      RequestFactory factory, Consumer<InferenceResponse> listener) {
+    this.consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        ConsumerConfig.GROUP_ID_CONFIG, "kinfer-tracker-" + System.nanoTime(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
+        new StringDeserializer(), new AvroWireDeserializer<>(registry, InferenceResponse.getClassSchema()));
+    this.factory = factory;
+    this.listener = listener;
+    consumer.subscribe(List.of(topic));
+    this.thread = new Thread(this::loop, "prediction-tracker");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    try {
+      while (running.get()) {
+        for (ConsumerRecord<String, InferenceResponse> record : consumer.poll(Duration.ofMillis(50))) {
+          record(record.value(), System.currentTimeMillis());
+        }
+      }
+    } catch (Exception e) {
+      if (running.get()) {
+        failure = e;
+      }
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private void record(InferenceResponse response, long nowMs) {
+    long index = factory.index(response.getId());
+    synchronized (this) {
+      if (index < 0) {
+        foreign++;
+        return;
+      }
+      if (seen.get((int) index)) {
+        duplicates++;
+        return;
+      }
+      seen.set((int) index);
+      answered++;
+      statuses.merge(response.getStatus(), 1L, Long::sum);
+      if (response.getTimings().getBatchSize() > 0) {
+        batchSizeSum += response.getTimings().getBatchSize();
+        batched++;
+      }
+      if (firstAtMs == 0) {
+        firstAtMs = nowMs;
+      }
+      lastAtMs = nowMs;
+    }
+    long e2e = Math.max(0, nowMs - response.getTimings().getRequestTimestamp().toEpochMilli());
+    latency.recordValue(e2e);
+    if (listener != null) {
+      listener.accept(response);
+    }
+  }
+
+  /** Latencies recorded since the previous call (for live progress); also kept in the total. */
+  public synchronized Histogram intervalLatency() {
+    Histogram interval = latency.getIntervalHistogram();
+    latencyTotal.add(interval);
+    return interval;
+  }
+
+  public synchronized Histogram totalLatency() {
+    latencyTotal.add(latency.getIntervalHistogram());
+    return latencyTotal.copy();
+  }
+
+  public synchronized long answered() {
+    return answered;
+  }
+
+  public synchronized long duplicates() {
+    return duplicates;
+  }
+
+  public synchronized long foreign() {
+    return foreign;
+  }
+
+  /** Ids in [0, count) never answered. */
+  public synchronized long missing(long count) {
+    return count - seen.get(0, (int) count).cardinality();
+  }
+
+  public synchronized Map<Status, Long> statuses() {
+    return new EnumMap<>(statuses);
+  }
+
+  public synchronized double meanBatchSize() {
+    return batched == 0 ? 0 : (double) batchSizeSum / batched;
+  }
+
+  public synchronized long firstAtMs() {
+    return firstAtMs;
+  }
+
+  public synchronized long lastAtMs() {
+    return lastAtMs;
+  }
+
+  public Exception failure() {
+    return failure;
+  }
+
+  @Override
+  public void close() {
+    running.set(false);
+    consumer.wakeup();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

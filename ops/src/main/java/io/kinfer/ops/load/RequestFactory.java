@@ -1,0 +1,71 @@
+package io.kinfer.ops.load;
+
+import io.kinfer.schemas.Datatype;
+import io.kinfer.schemas.InferenceRequest;
+import io.kinfer.schemas.Tensor;
+import io.kinfer.worker.models.SampleModels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Requests for the sample MLP, reproducible from (seed, index) so a test can recompute any
+ * request's input. Ids are {@code <prefix>-<index>}.
+ */
+public final class RequestFactory {
+  private final String prefix;
+  private final long seed;
+  private final String model;
+  private final int features;
+
+  public RequestFactory(String prefix, long seed) {
+    this(prefix, seed, SampleModels.MLP, SampleModels.MLP_FEATURES);
+  }
+
+  public RequestFactory(String prefix, long seed, String model, int features) {
+    this.prefix = prefix;
+    this.seed = seed;
+    this.model = model;
+    this.features = features;
+  }
+
+  public String id(long index) {
+    return prefix + "-" + index;
+  }
+
+  /** The index of an id made by this factory, or -1. */
+  public long index(String id) {
+    if (!id.startsWith(prefix + "-")) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(id.substring(prefix.length() + 1));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  public float[] features(long index) {
+    SplittableRandom random = new SplittableRandom(seed * 1_000_003L + index);
+    float[] x = new float[features];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (random.nextDouble() * 4 - 2);
+    }
+    return x;
+  }
+
+  public InferenceRequest request(long index) {
+    float[] x = features(index);
+    ByteBuffer raw = ByteBuffer.allocate(x.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    raw.asFloatBuffer().put(x);
+    Tensor input = Tensor.newBuilder().setName(SampleModels.INPUT).setDatatype(Datatype.FP32)
+        .setShape(List.of(1L, (long) x.length)).setRaw(raw).build();
+    return InferenceRequest.newBuilder().setId(id(index)).setModel(model).setInputs(List.of(input)).build();
+  }
+
+  /** Routing key: an entity id, many requests per entity. */
+  public String key(long index) {
+    return "entity-" + (index % 10_000);
+  }
+}

@@ -1,0 +1,120 @@
+package io.kinfer.worker;
+
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.SharedMetricRegistries;
+import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.schemas.registry.SchemaRegistry;
+import io.kinfer.schemas.serde.AvroSafety;
+import io.kinfer.topology.InferenceTopology;
+import io.kinfer.topology.ModelVersion;
+import io.kinfer.topology.PipelineMetrics;
+import io.kinfer.topology.route.PrimaryRoutingTable;
+import io.kinfer.worker.config.StreamsProperties;
+import io.kinfer.worker.config.WorkerConfig;
+import io.kinfer.worker.engine.OnnxEngine;
+import io.kinfer.worker.repository.ModelLoadException;
+import io.kinfer.worker.repository.ModelRepository;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running worker: loads every verified model version of the repository, builds the topology
+ * and runs it with Kafka Streams. A version that fails to load is reported and never serves.
+ */
+public final class Worker implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+
+  private final WorkerConfig config;
+  private final OnnxEngine engine;
+  private final KafkaStreams streams;
+  private final MetricRegistry metrics;
+  private final List<String> loadFailures;
+
+  private Worker(WorkerConfig config, OnnxEngine engine, KafkaStreams streams, MetricRegistry metrics,
+      List<String> loadFailures) {
+    this.config = config;
+    this.engine = engine;
+    this.streams = streams;
+    this.metrics = metrics;
+    this.loadFailures = loadFailures;
+  }
+
+  public static Worker start(WorkerConfig config) {
+    return start(config, new RestSchemaRegistryClient(config.getString(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG)));
+  }
+
+  public static Worker start(WorkerConfig config, SchemaRegistry registry) {
+    AvroSafety.ensureConfigured();
+    ModelRepository repository = new ModelRepository(Path.of(config.getString(WorkerConfig.MODEL_REPOSITORY_CONFIG)),
+        config.getLong(WorkerConfig.MODEL_MAX_BYTES_CONFIG));
+    OnnxEngine engine = new OnnxEngine(config.engineOptions());
+    List<String> failures = new ArrayList<>();
+    for (ModelVersion version : repository.list()) {
+      try {
+        engine.load(repository.load(version));
+      } catch (ModelLoadException e) {
+        LOG.error("Not serving {}: {}", version, e.getMessage());
+        failures.add(version + ": " + e.getMessage());
+      }
+    }
+    if (engine.loaded().isEmpty()) {
+      engine.close();
+      throw new ModelLoadException("No model could be loaded from " + repository.root()
+          + (failures.isEmpty() ? " (it is empty; run 'ops models generate " + repository.root() + "')" : ": " + failures));
+    }
+    String workerId = config.workerId();
+    String registryName = "kinfer-" + workerId;
+    MetricRegistry metrics = SharedMetricRegistries.getOrCreate(registryName);
+    Topology topology = InferenceTopology.build(config.topologyConfig(), engine,
+        PrimaryRoutingTable.of(engine.loaded(), config.primaryVersions()), registry, new PipelineMetrics(metrics));
+    KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, registryName));
+    streams.setUncaughtExceptionHandler(e -> {
+      LOG.error("Stream thread failed; replacing it (its tasks resume from the last commit)", e);
+      return StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    streams.start();
+    LOG.info("Worker {} started: serving {} from {}, batches of up to {} or {} ms",
+        workerId, engine.loaded(), config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG),
+        config.getInt(WorkerConfig.MAX_BATCH_SIZE_CONFIG), config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG));
+    return new Worker(config, engine, streams, metrics, failures);
+  }
+
+  public KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  public boolean isRunning() {
+    return streams.state() == KafkaStreams.State.RUNNING;
+  }
+
+  public MetricRegistry metrics() {
+    return metrics;
+  }
+
+  public OnnxEngine engine() {
+    return engine;
+  }
+
+  public List<String> loadFailures() {
+    return List.copyOf(loadFailures);
+  }
+
+  public WorkerConfig config() {
+    return config;
+  }
+
+  @Override
+  public void close() {
+    // Streams first: it commits what was processed; then the sessions it was using.
+    streams.close(Duration.ofSeconds(30));
+    engine.close();
+    SharedMetricRegistries.remove("kinfer-" + config.workerId());
+  }
+}

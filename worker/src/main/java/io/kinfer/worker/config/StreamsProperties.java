@@ -1,0 +1,38 @@
+package io.kinfer.worker.config;
+
+import com.codahale.metrics.SharedMetricRegistries;
+import io.kinfer.topology.errors.DeadLetterHandler;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+/** Turns the worker's typed config into Kafka Streams client properties (a pure function). */
+public final class StreamsProperties {
+  private StreamsProperties() {}
+
+  public static Properties of(WorkerConfig config, String metricsRegistryName) {
+    SharedMetricRegistries.getOrCreate(metricsRegistryName);
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(WorkerConfig.APPLICATION_ID_CONFIG));
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.getString(WorkerConfig.PROCESSING_GUARANTEE_CONFIG));
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(WorkerConfig.NUM_STREAM_THREADS_CONFIG));
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.getLong(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG));
+    p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(WorkerConfig.STATE_DIR_CONFIG));
+    p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
+    p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+    p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.getString(WorkerConfig.DLQ_TOPIC_CONFIG));
+    p.put(DeadLetterHandler.METRICS_REGISTRY_CONFIG, metricsRegistryName);
+    // The batcher's time bound is checked by a wall-clock punctuator, which only runs between
+    // polls: an idle poll must not block longer than a fraction of max wait.
+    long pollMs = Math.max(1, Math.min(20, config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG) / 2));
+    p.put(StreamsConfig.POLL_MS_CONFIG, pollMs);
+    // Requests are small; let the producer fill batches for throughput without adding much delay.
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    p.putAll(config.kafkaPassthrough());
+    return p;
+  }
+}

@@ -1,0 +1,193 @@
+package io.kinfer.worker.config;
+
+import io.kinfer.topology.Topics;
+import io.kinfer.topology.TopologyConfig;
+import io.kinfer.worker.engine.EngineOptions;
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Every worker setting: a key constant beside its doc, registered once in {@link #CONFIG_DEF} with
+ * its default. Precedence: default < properties file < environment ({@code KINFER_MAX_BATCH_SIZE}
+ * for {@code max.batch.size}). Keys prefixed {@code kafka.} are passed to the Kafka Streams client
+ * with the prefix removed ({@code kafka.security.protocol=SASL_SSL}).
+ */
+public final class WorkerConfig extends AbstractConfig {
+  public static final String ENV_PREFIX = "KINFER_";
+  public static final String KAFKA_PREFIX = "kafka.";
+
+  public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+  static final String BOOTSTRAP_SERVERS_DOC = "Kafka brokers to connect to (host:port,...).";
+  public static final String SCHEMA_REGISTRY_URL_CONFIG = "schema.registry.url";
+  static final String SCHEMA_REGISTRY_URL_DOC = "Base URL of a Confluent-compatible Schema Registry.";
+  public static final String APPLICATION_ID_CONFIG = "application.id";
+  static final String APPLICATION_ID_DOC = "Kafka Streams application id; workers with the same id share the request partitions.";
+  public static final String WORKER_ID_CONFIG = "worker.id";
+  static final String WORKER_ID_DOC = "Name of this worker in responses and status; default host-pid.";
+  public static final String MODEL_REPOSITORY_CONFIG = "model.repository";
+  static final String MODEL_REPOSITORY_DOC = "Directory of <name>/<version>/model.onnx + model.json.";
+  public static final String MODEL_MAX_BYTES_CONFIG = "model.max.bytes";
+  static final String MODEL_MAX_BYTES_DOC = "Largest model.onnx accepted; checked before reading the file.";
+  public static final String MODELS_PRIMARY_CONFIG = "models.primary";
+  static final String MODELS_PRIMARY_DOC = "Primary version per model, as model=version pairs; models not named serve their highest version.";
+  public static final String REQUESTS_TOPIC_CONFIG = "topic.requests";
+  static final String REQUESTS_TOPIC_DOC = "Topic of InferenceRequest records.";
+  public static final String PREDICTIONS_TOPIC_CONFIG = "topic.predictions";
+  static final String PREDICTIONS_TOPIC_DOC = "Topic the InferenceResponse records are written to.";
+  public static final String DLQ_TOPIC_CONFIG = "topic.dlq";
+  static final String DLQ_TOPIC_DOC = "Dead-letter topic for records that cannot be decoded (original bytes kept).";
+  public static final String MAX_BATCH_SIZE_CONFIG = "max.batch.size";
+  static final String MAX_BATCH_SIZE_DOC = "A batch is dispatched when it holds this many requests.";
+  public static final String MAX_WAIT_MS_CONFIG = "max.wait.ms";
+  static final String MAX_WAIT_MS_DOC = "A batch is dispatched when its oldest request has waited this long.";
+  public static final String MAX_BUFFERED_CONFIG = "max.buffered.requests";
+  static final String MAX_BUFFERED_DOC = "Requests buffered per stream task above which new ones are answered REJECTED.";
+  public static final String NUM_STREAM_THREADS_CONFIG = "num.stream.threads";
+  static final String NUM_STREAM_THREADS_DOC = "Kafka Streams threads (each runs its own batches).";
+  public static final String PROCESSING_GUARANTEE_CONFIG = "processing.guarantee";
+  static final String PROCESSING_GUARANTEE_DOC = "exactly_once_v2 (default: each response written once, with the input offset) or at_least_once.";
+  public static final String COMMIT_INTERVAL_MS_CONFIG = "commit.interval.ms";
+  static final String COMMIT_INTERVAL_MS_DOC = "Transaction commit interval; under exactly-once a response becomes visible to read_committed consumers at the next commit, so this adds to latency.";
+  public static final String DEVICE_CONFIG = "device";
+  static final String DEVICE_DOC = "cpu or cuda (cuda needs the -Pgpu build and a GPU).";
+  public static final String CUDA_DEVICE_ID_CONFIG = "cuda.device.id";
+  static final String CUDA_DEVICE_ID_DOC = "GPU ordinal when device=cuda.";
+  public static final String DEVICE_CPU_FALLBACK_CONFIG = "device.cpu.fallback";
+  static final String DEVICE_CPU_FALLBACK_DOC = "When device=cuda and CUDA is unavailable: run on CPU (true) or refuse to start (false).";
+  public static final String INTRA_OP_THREADS_CONFIG = "intra.op.threads";
+  static final String INTRA_OP_THREADS_DOC = "ONNX Runtime threads per session; 0 = ONNX Runtime's default (one per core).";
+  public static final String STATE_DIR_CONFIG = "state.dir";
+  static final String STATE_DIR_DOC = "Kafka Streams state directory.";
+
+  public static final ConfigDef CONFIG_DEF = new ConfigDef()
+      .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "127.0.0.1:9092", Importance.HIGH, BOOTSTRAP_SERVERS_DOC)
+      .define(SCHEMA_REGISTRY_URL_CONFIG, Type.STRING, "http://127.0.0.1:8081", Importance.HIGH, SCHEMA_REGISTRY_URL_DOC)
+      .define(APPLICATION_ID_CONFIG, Type.STRING, "kinfer-worker", Importance.HIGH, APPLICATION_ID_DOC)
+      .define(WORKER_ID_CONFIG, Type.STRING, "", Importance.LOW, WORKER_ID_DOC)
+      .define(MODEL_REPOSITORY_CONFIG, Type.STRING, "models", Importance.HIGH, MODEL_REPOSITORY_DOC)
+      .define(MODEL_MAX_BYTES_CONFIG, Type.LONG, 2L << 30, Range.atLeast(1), Importance.LOW, MODEL_MAX_BYTES_DOC)
+      .define(MODELS_PRIMARY_CONFIG, Type.LIST, "", Importance.MEDIUM, MODELS_PRIMARY_DOC)
+      .define(REQUESTS_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_REQUESTS, Importance.MEDIUM, REQUESTS_TOPIC_DOC)
+      .define(PREDICTIONS_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_PREDICTIONS, Importance.MEDIUM, PREDICTIONS_TOPIC_DOC)
+      .define(DLQ_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_DEAD_LETTERS, Importance.MEDIUM, DLQ_TOPIC_DOC)
+      .define(MAX_BATCH_SIZE_CONFIG, Type.INT, 64, Range.between(1, 65536), Importance.HIGH, MAX_BATCH_SIZE_DOC)
+      .define(MAX_WAIT_MS_CONFIG, Type.LONG, 5L, Range.between(0, 60_000), Importance.HIGH, MAX_WAIT_MS_DOC)
+      .define(MAX_BUFFERED_CONFIG, Type.INT, 20_000, Range.atLeast(1), Importance.MEDIUM, MAX_BUFFERED_DOC)
+      .define(NUM_STREAM_THREADS_CONFIG, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM, NUM_STREAM_THREADS_DOC)
+      .define(PROCESSING_GUARANTEE_CONFIG, Type.STRING, "exactly_once_v2",
+          ValidString.in("exactly_once_v2", "at_least_once"), Importance.MEDIUM, PROCESSING_GUARANTEE_DOC)
+      .define(COMMIT_INTERVAL_MS_CONFIG, Type.LONG, 50L, Range.atLeast(1), Importance.MEDIUM, COMMIT_INTERVAL_MS_DOC)
+      .define(DEVICE_CONFIG, Type.STRING, EngineOptions.CPU, ValidString.in(EngineOptions.CPU, EngineOptions.CUDA),
+          Importance.MEDIUM, DEVICE_DOC)
+      .define(CUDA_DEVICE_ID_CONFIG, Type.INT, 0, Range.atLeast(0), Importance.LOW, CUDA_DEVICE_ID_DOC)
+      .define(DEVICE_CPU_FALLBACK_CONFIG, Type.BOOLEAN, false, Importance.LOW, DEVICE_CPU_FALLBACK_DOC)
+      .define(INTRA_OP_THREADS_CONFIG, Type.INT, 0, Range.atLeast(0), Importance.LOW, INTRA_OP_THREADS_DOC)
+      .define(STATE_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/kinfer-streams",
+          Importance.LOW, STATE_DIR_DOC);
+
+  public WorkerConfig(Map<String, ?> values) {
+    super(CONFIG_DEF, values, false);
+  }
+
+  /** Defaults, then the file (if any), then {@code KINFER_*} environment variables. */
+  public static WorkerConfig load(Path file, Map<String, String> env) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    if (file != null) {
+      Properties props = new Properties();
+      try (Reader reader = Files.newBufferedReader(file)) {
+        props.load(reader);
+      } catch (IOException e) {
+        throw new ConfigException("Cannot read config file " + file + ": " + e.getMessage());
+      }
+      props.forEach((k, v) -> values.put(k.toString(), v));
+    }
+    values.putAll(fromEnv(env));
+    return new WorkerConfig(values);
+  }
+
+  /** {@code KINFER_MAX_WAIT_MS} → {@code max.wait.ms}; {@code KINFER_KAFKA_X_Y} → {@code kafka.x.y}. */
+  static Map<String, String> fromEnv(Map<String, String> env) {
+    Map<String, String> out = new HashMap<>();
+    env.forEach((name, value) -> {
+      if (name.startsWith(ENV_PREFIX) && !name.equals("KINFER_LOG_LEVEL") && !name.equals("KINFER_KAFKA_LOG_LEVEL")) {
+        out.put(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+      }
+    });
+    return out;
+  }
+
+  public String workerId() {
+    String id = getString(WORKER_ID_CONFIG);
+    if (!id.isBlank()) {
+      return id;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
+    } catch (IOException e) {
+      return "worker-" + ProcessHandle.current().pid();
+    }
+  }
+
+  public Topics topics() {
+    return new Topics(getString(REQUESTS_TOPIC_CONFIG), getString(PREDICTIONS_TOPIC_CONFIG), getString(DLQ_TOPIC_CONFIG));
+  }
+
+  public TopologyConfig topologyConfig() {
+    return new TopologyConfig(topics(), getInt(MAX_BATCH_SIZE_CONFIG), Duration.ofMillis(getLong(MAX_WAIT_MS_CONFIG)),
+        getInt(MAX_BUFFERED_CONFIG), workerId());
+  }
+
+  public EngineOptions engineOptions() {
+    return new EngineOptions(getString(DEVICE_CONFIG), getInt(CUDA_DEVICE_ID_CONFIG),
+        getBoolean(DEVICE_CPU_FALLBACK_CONFIG), getInt(INTRA_OP_THREADS_CONFIG));
+  }
+
+  /** {@code models.primary} as model → version. */
+  public Map<String, String> primaryVersions() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String pair : getList(MODELS_PRIMARY_CONFIG)) {
+      String[] parts = pair.split("=", 2);
+      if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
+        throw new ConfigException(MODELS_PRIMARY_CONFIG, pair, "expected model=version");
+      }
+      out.put(parts[0].trim(), parts[1].trim());
+    }
+    return out;
+  }
+
+  /** Every {@code kafka.}-prefixed key, prefix removed, for the Streams client. */
+  public Map<String, Object> kafkaPassthrough() {
+    return originalsWithPrefix(KAFKA_PREFIX, true);
+  }
+
+  /** The reference table for docs/CONFIGURATION.md, generated from {@link #CONFIG_DEF}. */
+  public static String markdownTable() {
+    StringBuilder out = new StringBuilder("| key | type | default | valid values | doc |\n|---|---|---|---|---|\n");
+    for (ConfigDef.ConfigKey key : new java.util.TreeMap<>(CONFIG_DEF.configKeys()).values()) {
+      String def = key.hasDefault() ? String.valueOf(key.defaultValue) : "(required)";
+      if (key.name.equals(STATE_DIR_CONFIG)) {
+        def = "$TMPDIR/kinfer-streams";
+      }
+      out.append("| `").append(key.name).append("` | ").append(key.type.name().toLowerCase(Locale.ROOT))
+          .append(" | `").append(def).append("` | ").append(key.validator == null ? "" : key.validator)
+          .append(" | ").append(key.documentation).append(" |\n");
+    }
+    return out.toString();
+  }
+}
