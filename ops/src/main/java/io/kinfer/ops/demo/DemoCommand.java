@@ -38,8 +38,12 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--requests", defaultValue = "20000", description = "requests to send (default: ${DEFAULT-VALUE})")
   long requests;
 
-  @Option(names = "--rate", defaultValue = "0", description = "requests per second, 0 = as fast as possible")
+  @Option(names = "--rate", defaultValue = "2000", description = "requests per second, 0 = as fast as possible (default: ${DEFAULT-VALUE})")
   double rate;
+
+  @Option(names = "--warmup", defaultValue = "4000", description = "requests sent first to warm up the JIT; checked for loss"
+      + " and duplicates but left out of latency and throughput (default: ${DEFAULT-VALUE})")
+  long warmup;
 
   @Option(names = "--max-batch-size", defaultValue = "64", description = "default: ${DEFAULT-VALUE}")
   int maxBatchSize;
@@ -72,12 +76,15 @@ public final class DemoCommand implements Callable<Integer> {
       try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry,
               Topics.DEFAULT_PREDICTIONS, factory, null);
           LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, Topics.DEFAULT_REQUESTS, factory)) {
-        System.out.printf("Sending %,d requests %s (batches of up to %d or %d ms)...%n", requests,
-            rate > 0 ? String.format("at %,.0f/s", rate) : "as fast as possible", maxBatchSize, maxWaitMs);
-        long start = System.currentTimeMillis();
-        Thread sender = new Thread(() -> generator.run(0, requests, rate), "demo-load");
-        sender.start();
-        follow(tracker, generator, sender, start);
+        String pace = rate > 0 ? String.format("at %,.0f/s", rate) : "as fast as possible";
+        if (warmup > 0) {
+          System.out.printf("Warm-up: %,d requests %s...%n", warmup, pace);
+          phase(tracker, generator, stack, 0, warmup);
+          tracker.resetStatistics();
+        }
+        System.out.printf("Measuring: %,d requests %s (batches of up to %d or %d ms)...%n", requests, pace,
+            maxBatchSize, maxWaitMs);
+        long start = phase(tracker, generator, stack, warmup, requests);
         summary = summarize(tracker, start, countDeadLetters(stack.bootstrapServers()));
       }
       System.out.print(summary.toText());
@@ -103,16 +110,28 @@ public final class DemoCommand implements Callable<Integer> {
     System.out.println("Worker RUNNING.");
   }
 
-  private void follow(PredictionTracker tracker, LoadGenerator generator, Thread sender, long start)
+  /** Sends [from, from+count) and follows the answers live; returns the phase's start time. */
+  private long phase(PredictionTracker tracker, LoadGenerator generator, DevStack stack, long from, long count)
       throws InterruptedException {
+    long start = System.currentTimeMillis();
+    Thread sender = new Thread(() -> generator.run(from, count, rate), "demo-load");
+    sender.start();
+    follow(tracker, generator, sender, start, stack, from + count);
+    return start;
+  }
+
+  private void follow(PredictionTracker tracker, LoadGenerator generator, Thread sender, long start, DevStack stack,
+      long target) throws InterruptedException {
     long deadline = Long.MAX_VALUE;
-    long lastAnswered = 0;
-    while (tracker.answered() < requests) {
+    long lastAnswered = tracker.answered();
+    while (tracker.answered() < target) {
       Thread.sleep(1000); // the progress line's period
       long answered = tracker.answered();
       Histogram interval = tracker.intervalLatency();
-      System.out.printf("  %5.1fs  sent %,9d  answered %,9d  %,7d/s  latency p50 %4d ms  p99 %4d ms  batch mean %5.1f%n",
-          (System.currentTimeMillis() - start) / 1000.0, generator.sent(), answered, answered - lastAnswered,
+      long processed = stack.worker().metrics().getCounters((name, m) -> name.startsWith("kinfer.responses."))
+          .values().stream().mapToLong(c -> c.getCount()).sum();
+      System.out.printf("  %5.1fs  sent %,9d  processed %,9d  answered %,9d  %,7d/s  latency p50 %4d ms  p99 %4d ms  batch mean %5.1f%n",
+          (System.currentTimeMillis() - start) / 1000.0, generator.sent(), processed, answered, answered - lastAnswered,
           interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(50),
           interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(99), tracker.meanBatchSize());
       lastAnswered = answered;
@@ -135,8 +154,9 @@ public final class DemoCommand implements Callable<Integer> {
     double seconds = Math.max(1, tracker.lastAtMs() - start) / 1000.0;
     Map<String, Long> statuses = new TreeMap<>();
     tracker.statuses().forEach((s, n) -> statuses.put(s.name(), n));
-    return new DemoSummary(requests, tracker.answered() + tracker.duplicates(), tracker.missing(requests),
-        tracker.duplicates(), statuses, deadLetters, tracker.answered() / seconds,
+    long sent = warmup + requests;
+    return new DemoSummary(sent, warmup, tracker.answered() + tracker.duplicates(), tracker.missing(sent),
+        tracker.duplicates(), statuses, deadLetters, Math.max(0, tracker.answered() - warmup) / seconds,
         latency.getValueAtPercentile(50), latency.getValueAtPercentile(90), latency.getValueAtPercentile(99),
         latency.getMaxValue(), tracker.meanBatchSize(), (System.currentTimeMillis() - start) / 1000.0,
         maxBatchSize, maxWaitMs);

@@ -6,6 +6,7 @@ import java.util.Map;
 /** What a demo run proved, as printed and as written to --summary-json. */
 public record DemoSummary(
     @JsonProperty("requests") long requests,
+    @JsonProperty("warmup_requests") long warmupRequests,
     @JsonProperty("predictions") long predictions,
     @JsonProperty("lost") long lost,
     @JsonProperty("duplicates") long duplicates,
@@ -24,16 +25,16 @@ public record DemoSummary(
   public String toText() {
     return String.format("""
         ── summary ──────────────────────────────────────────────
-          requests        %,d
+          requests        %,d   (%,d of them warm-up, left out of latency and throughput)
           predictions     %,d   %s
           lost            %,d
           duplicates      %,d
           dead letters    %,d   (malformed records kept with their original bytes)
-          throughput      %,.0f predictions/s
-          latency (ms)    p50 %d   p90 %d   p99 %d   max %d   (produce → read_committed)
+          throughput      %,.0f predictions/s   (measured phase)
+          latency (ms)    p50 %d   p90 %d   p99 %d   max %d   (intended send → visible to read_committed)
           batch size      mean %.1f   (max.batch.size %d, max.wait.ms %d)
           elapsed         %.1f s
-        """, requests, predictions, statuses, lost, duplicates, deadLetters, throughputRps,
+        """, requests, warmupRequests, predictions, statuses, lost, duplicates, deadLetters, throughputRps,
         latencyMsP50, latencyMsP90, latencyMsP99, latencyMsMax, batchSizeMean, maxBatchSize, maxWaitMs, elapsedS);
   }
 }

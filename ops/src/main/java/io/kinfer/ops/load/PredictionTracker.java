@@ -113,6 +113,14 @@ public final class PredictionTracker implements AutoCloseable {
     return interval;
   }
 
+  /** Starts latency and batch-size statistics afresh (after a warm-up); ids seen are kept. */
+  public synchronized void resetStatistics() {
+    latency.reset();
+    latencyTotal.reset();
+    batchSizeSum = 0;
+    batched = 0;
+  }
+
   public synchronized Histogram totalLatency() {
     latencyTotal.add(latency.getIntervalHistogram());
     return latencyTotal.copy();

@@ -1,0 +1,56 @@
+package io.kinfer.worker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WorkerConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void shouldApplyDefaultThenFileThenEnvironment() throws Exception {
+    Path file = dir.resolve("worker.properties");
+    Files.writeString(file, "max.batch.size=128\nmax.wait.ms=20\nkafka.security.protocol=SASL_SSL\n");
+
+    WorkerConfig config = WorkerConfig.load(file, Map.of("KINFER_MAX_WAIT_MS", "7", "PATH", "/bin"));
+
+    assertThat(config.getInt(WorkerConfig.MAX_BATCH_SIZE_CONFIG)).as("file over default").isEqualTo(128);
+    assertThat(config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG)).as("env over file").isEqualTo(7);
+    assertThat(config.getInt(WorkerConfig.NUM_STREAM_THREADS_CONFIG)).as("default").isEqualTo(1);
+    assertThat(config.kafkaPassthrough()).containsEntry("security.protocol", "SASL_SSL");
+  }
+
+  @Test
+  void shouldPassKafkaSettingsFromEnvironmentAndKeepExactlyOnce() {
+    WorkerConfig config = WorkerConfig.load(null, Map.of("KINFER_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"));
+    Properties streams = StreamsProperties.of(config, "test-registry");
+    assertThat(streams).containsEntry("sasl.mechanism", "SCRAM-SHA-512");
+    assertThat(streams).containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, "exactly_once_v2");
+    assertThat(streams).containsEntry(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
+  }
+
+  @Test
+  void shouldNameTheKeyOfABadValue() {
+    assertThatThrownBy(() -> WorkerConfig.load(null, Map.of("KINFER_MAX_BATCH_SIZE", "0")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("max.batch.size");
+    assertThatThrownBy(() -> WorkerConfig.load(null, Map.of("KINFER_DEVICE", "tpu")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("device").hasMessageContaining("cuda");
+    assertThatThrownBy(() -> new WorkerConfig(Map.of(WorkerConfig.MODELS_PRIMARY_CONFIG, "mlp")).primaryVersions())
+        .isInstanceOf(ConfigException.class).hasMessageContaining("model=version");
+  }
+
+  @Test
+  void shouldKeepTheConfigurationReferenceInSyncWithTheCode() throws Exception {
+    String doc = Files.readString(Path.of("../docs/CONFIGURATION.md"));
+    assertThat(doc).as("regenerate with: java -jar ops/target/kinfer-ops.jar config-docs")
+        .contains(WorkerConfig.markdownTable());
+  }
+}
