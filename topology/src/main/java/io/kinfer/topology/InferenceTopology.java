@@ -1,8 +1,10 @@
 package io.kinfer.topology;
 
 import io.kinfer.schemas.BufferedRequest;
+import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
+import io.kinfer.schemas.ShadowComparison;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroSafety;
 import io.kinfer.schemas.serde.AvroSerdes;
@@ -11,20 +13,25 @@ import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.batch.BatchPolicy;
 import io.kinfer.topology.batch.BatchProcessor;
 import io.kinfer.topology.batch.InferenceTimeEstimates;
+import io.kinfer.topology.control.ControlPlane;
+import io.kinfer.topology.control.ControlProcessor;
 import io.kinfer.topology.infer.InferProcessor;
 import io.kinfer.topology.infer.InferenceEngine;
+import io.kinfer.topology.route.PlanRoutingTable;
 import io.kinfer.topology.route.RouteProcessor;
-import io.kinfer.topology.route.RoutingTable;
+import io.kinfer.topology.shadow.ShadowProcessor;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Builds the worker's topology as a pure function: requests → route → batch → infer → predictions.
- * Undecodable requests never reach it: the {@code errors.DeadLetterHandler} puts them on the
- * dead-letter topic. Every node and store is named; a golden-file test pins the names (renaming the
- * store would orphan its changelog and lose buffered requests on upgrade).
+ * Builds the worker's topology as a pure function: requests → route → batch → infer → predictions,
+ * with infer → shadow → shadow/comparisons for sampled shadow traffic, and the control topic read
+ * by every worker as a global store that swaps routing plans. Undecodable requests never reach it:
+ * the {@code errors.DeadLetterHandler} puts them on the dead-letter topic. Every node and store is
+ * named; a golden-file test pins the names (renaming the buffer store would orphan its changelog and
+ * lose buffered requests on upgrade).
  */
 public final class InferenceTopology {
   public static final String SOURCE = "requests-source";
@@ -32,7 +39,13 @@ public final class InferenceTopology {
   public static final String BATCH = "batch";
   public static final String BATCH_STORE = "batch-buffer";
   public static final String INFER = "infer";
+  public static final String SHADOW = "shadow";
   public static final String PREDICTIONS_SINK = "predictions-sink";
+  public static final String SHADOW_SINK = "shadow-sink";
+  public static final String COMPARISONS_SINK = "comparisons-sink";
+  public static final String CONTROL_SOURCE = "control-source";
+  public static final String CONTROL = "control";
+  public static final String CONTROL_STORE = "control-plans";
 
   static {
     AvroSafety.ensureConfigured();
@@ -40,21 +53,21 @@ public final class InferenceTopology {
 
   private InferenceTopology() {}
 
-  public static Topology build(TopologyConfig config, InferenceEngine engine, RoutingTable routes,
-      SchemaRegistry registry, PipelineMetrics metrics) {
+  public static Topology build(TopologyConfig config, InferenceEngine engine, PlanRoutingTable routes,
+      ControlPlane control, SchemaRegistry registry, PipelineMetrics metrics) {
     Topics topics = config.topics();
+    String worker = config.workerId();
     InferenceTimeEstimates estimates = new InferenceTimeEstimates();
-    BatchPolicy policy = new BatchPolicy(config.maxBatchSize(), config.maxWait().toMillis(),
+    BatchPolicy defaults = new BatchPolicy(config.maxBatchSize(), config.maxWait().toMillis(),
         config.punctuateInterval().toMillis());
     Topology topology = new Topology();
     topology.addSource(SOURCE, Serdes.String().deserializer(),
         new AvroWireDeserializer<InferenceRequest>(registry, InferenceRequest.getClassSchema()),
         topics.requests());
-    topology.addProcessor(ROUTE,
-        () -> new RouteProcessor(routes, BATCH, PREDICTIONS_SINK, metrics, config.workerId()), SOURCE);
+    topology.addProcessor(ROUTE, () -> new RouteProcessor(routes, BATCH, PREDICTIONS_SINK, metrics, worker), SOURCE);
     topology.addProcessor(BATCH,
-        () -> new BatchProcessor(BATCH_STORE, INFER, PREDICTIONS_SINK, policy, config.punctuateInterval(),
-            config.maxBufferedRequests(), estimates, metrics, config.workerId()),
+        () -> new BatchProcessor(BATCH_STORE, INFER, PREDICTIONS_SINK, model -> routes.policy(model, defaults),
+            config.punctuateInterval(), config.maxBufferedRequests(), estimates, metrics, worker),
         ROUTE);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BATCH_STORE),
             Serdes.String(), AvroSerdes.<BufferedRequest>value(registry, BufferedRequest.getClassSchema()))
@@ -63,10 +76,23 @@ public final class InferenceTopology {
         .withCachingEnabled()
         .withLoggingEnabled(Map.of()), BATCH);
     topology.addProcessor(INFER,
-        () -> new InferProcessor(engine, estimates, metrics, config.workerId()), BATCH);
+        () -> new InferProcessor(engine, estimates, metrics, worker, PREDICTIONS_SINK, SHADOW), BATCH);
+    topology.addProcessor(SHADOW, () -> new ShadowProcessor(engine, SHADOW_SINK, COMPARISONS_SINK, metrics, worker),
+        INFER);
     topology.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(),
         new AvroWireSerializer<InferenceResponse>(registry, InferenceResponse.getClassSchema(), false),
         ROUTE, BATCH, INFER);
+    topology.addSink(SHADOW_SINK, topics.shadow(), Serdes.String().serializer(),
+        new AvroWireSerializer<InferenceResponse>(registry, InferenceResponse.getClassSchema(), false), SHADOW);
+    topology.addSink(COMPARISONS_SINK, topics.comparisons(), Serdes.String().serializer(),
+        new AvroWireSerializer<ShadowComparison>(registry, ShadowComparison.getClassSchema(), false), SHADOW);
+    topology.addGlobalStore(
+        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CONTROL_STORE), Serdes.String(), Serdes.ByteArray())
+            .withLoggingDisabled(),
+        CONTROL_SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topics.control(), CONTROL,
+        () -> new ControlProcessor(CONTROL_STORE,
+            new AvroWireDeserializer<ControlCommand>(registry, ControlCommand.getClassSchema()),
+            control.verifier(), control.preparer(), routes, control.events()));
     return topology;
   }
 }

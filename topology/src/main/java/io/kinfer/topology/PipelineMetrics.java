@@ -49,6 +49,16 @@ public final class PipelineMetrics {
     histogram(MetricRegistry.name(PREFIX, "queue.wait.us", version.model(), version.version())).update(micros);
   }
 
+  public void shadowComparison(ModelVersion shadow, io.kinfer.schemas.ShadowComparison comparison) {
+    String base = MetricRegistry.name(PREFIX, "shadow", shadow.model(), shadow.version());
+    registry.counter(base + ".compared").inc();
+    if (comparison.getShadowError() != null) {
+      registry.counter(base + ".errors").inc();
+    } else if (Boolean.TRUE.equals(comparison.getTop1Agree())) {
+      registry.counter(base + ".top1.agree").inc();
+    }
+  }
+
   public void deadLetter(String stage) {
     registry.counter(MetricRegistry.name(PREFIX, "dead.letters", stage)).inc();
   }

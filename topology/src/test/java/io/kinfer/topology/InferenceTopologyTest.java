@@ -12,7 +12,9 @@ import io.kinfer.schemas.registry.InMemorySchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
 import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.errors.DeadLetterHandler;
-import io.kinfer.topology.route.PrimaryRoutingTable;
+import io.kinfer.topology.control.CommandVerifier;
+import io.kinfer.topology.control.ControlPlane;
+import io.kinfer.topology.route.PlanRoutingTable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -56,8 +58,8 @@ class InferenceTopologyTest {
 
   private void start(int maxBatchSize, Duration maxWait, int maxBuffered) {
     TopologyConfig config = new TopologyConfig(Topics.defaults(), maxBatchSize, maxWait, maxBuffered, "w1");
-    Topology topology = InferenceTopology.build(config, engine,
-        PrimaryRoutingTable.of(engine.loaded(), Map.of()), registry, new PipelineMetrics(metricRegistry));
+    Topology topology = InferenceTopology.build(config, engine, new PlanRoutingTable(engine::loaded, Map.of()),
+        noControl(), registry, new PipelineMetrics(metricRegistry));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "kinfer-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -141,7 +143,7 @@ class InferenceTopologyTest {
       assertThat(r.getStatus()).isEqualTo(Status.OK);
       assertThat(r.getVersion()).isEqualTo("1");
       assertThat(r.getVariant()).isEqualTo("PRIMARY");
-      assertThat(firstFloat(r.getOutputs().get(0))).isEqualTo(i + 0.5f);
+      assertThat(firstFloat(r.getOutputs().get(0))).isEqualTo(i + 0.5f); // v1: the plain sum
     }
     assertThat(out).allSatisfy(r -> assertThat(r.key()).isEqualTo(r.value().getId() + "-key"));
     assertThat(new String(out.get(0).headers().lastHeader(HeaderNames.VERSION).value(), StandardCharsets.UTF_8))
@@ -271,14 +273,18 @@ class InferenceTopologyTest {
   @Test
   void shouldKeepNodeStoreAndTopicNamesStable() throws Exception {
     TopologyConfig config = new TopologyConfig(Topics.defaults(), 8, Duration.ofMillis(5), 100, "w");
-    String described = InferenceTopology.build(config, engine, PrimaryRoutingTable.of(Set.of(MLP_1), Map.of()),
-        registry, new PipelineMetrics(new MetricRegistry())).describe().toString();
+    String described = InferenceTopology.build(config, engine, new PlanRoutingTable(() -> Set.of(MLP_1), Map.of()),
+        noControl(), registry, new PipelineMetrics(new MetricRegistry())).describe().toString();
     Path goldenFile = Path.of("src/test/resources/topology.golden.txt");
     if (Boolean.getBoolean("kinfer.updateGolden")) {
       Files.writeString(goldenFile, described); // deliberate renames only: review the diff
     }
     String golden = Files.readString(goldenFile);
     assertThat(described.strip()).isEqualTo(golden.strip());
+  }
+
+  static ControlPlane noControl() {
+    return new ControlPlane(new CommandVerifier(Map.of()), SumEngine.preparer(Set.of()), new RecordingEvents());
   }
 
   private static String header(TestRecord<?, ?> record, String name) {

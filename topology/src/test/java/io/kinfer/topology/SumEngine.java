@@ -7,7 +7,10 @@ import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.topology.infer.InferenceEngine;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import io.kinfer.topology.control.PlanPreparer;
+import io.kinfer.topology.route.Plan;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -45,9 +48,29 @@ public final class SumEngine implements InferenceEngine {
       while (raw.remaining() >= 4) {
         sum += raw.getFloat();
       }
-      outcomes.add(BatchResult.Outcome.ok(List.of(fp32("sum", sum))));
+      // Version 2 doubles the sum and adds a second class score, so shadow comparisons differ
+      // from version 1 in a known way.
+      float scale = "2".equals(version.version()) ? 2 : 1;
+      outcomes.add(BatchResult.Outcome.ok(List.of(fp32("scores", sum * scale, 1 - sum))));
     }
     return new BatchResult(outcomes, 1_000);
+  }
+
+  /** Accepts a plan when all its versions are among {@code loaded}. */
+  public static PlanPreparer preparer(Set<ModelVersion> loaded) {
+    return new PlanPreparer() {
+      @Override
+      public void prepare(Plan plan) {
+        for (String v : plan.versions()) {
+          if (!loaded.contains(new ModelVersion(plan.model(), v))) {
+            throw new IllegalArgumentException("version " + v + " of " + plan.model() + " is not loadable");
+          }
+        }
+      }
+
+      @Override
+      public void retire(Collection<Plan> inForce) {}
+    };
   }
 
   public static Tensor fp32(String name, float... values) {

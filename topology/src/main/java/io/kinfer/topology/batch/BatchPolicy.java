@@ -28,6 +28,12 @@ public final class BatchPolicy {
     return maxBatchSize;
   }
 
+  /** A copy with the given bounds replaced (null keeps the current one). */
+  public BatchPolicy with(Integer newMaxBatchSize, Long newMaxWaitMs) {
+    return new BatchPolicy(newMaxBatchSize == null ? maxBatchSize : newMaxBatchSize,
+        newMaxWaitMs == null ? maxWaitMs : newMaxWaitMs, checkIntervalMs);
+  }
+
   /**
    * @param buffered requests waiting
    * @param oldestEnqueuedMs when the oldest of them was buffered

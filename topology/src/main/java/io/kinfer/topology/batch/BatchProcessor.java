@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -22,7 +23,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Buffers routed requests per model version in a changelogged store and dispatches a batch when
- * {@link BatchPolicy} says so: on size as a request arrives, on time (max wait, deadlines) from a
+ * the model's {@link BatchPolicy} says so: on size as a request arrives, on time (max wait, deadlines) from a
  * wall-clock punctuator. The store is the source of truth (a crash loses nothing: under
  * exactly-once the input offset commits with the changelog); the in-memory index only avoids
  * scanning it and is rebuilt from it on start.
@@ -33,7 +34,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private final String storeName;
   private final String inferChild;
   private final String rejectChild;
-  private final BatchPolicy policy;
+  private final Function<String, BatchPolicy> policies;
   private final Duration punctuateInterval;
   private final int maxBuffered;
   private final InferenceTimeEstimates estimates;
@@ -46,13 +47,13 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private long nextSeq;
   private int buffered;
 
-  public BatchProcessor(String storeName, String inferChild, String rejectChild, BatchPolicy policy,
+  public BatchProcessor(String storeName, String inferChild, String rejectChild, Function<String, BatchPolicy> policies,
       Duration punctuateInterval, int maxBuffered, InferenceTimeEstimates estimates,
       PipelineMetrics metrics, String workerId) {
     this.storeName = storeName;
     this.inferChild = inferChild;
     this.rejectChild = rejectChild;
-    this.policy = policy;
+    this.policies = policies;
     this.punctuateInterval = punctuateInterval;
     this.maxBuffered = maxBuffered;
     this.estimates = estimates;
@@ -87,23 +88,25 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     group.add(key, request);
     buffered++;
     metrics.buffered(buffered);
+    BatchPolicy policy = policies.apply(version.model());
     if (group.size() >= policy.maxBatchSize()) {
-      dispatch(version, group, context.currentSystemTimeMs());
+      dispatch(version, group, policy, context.currentSystemTimeMs());
     }
   }
 
   private void dispatchDue(long nowMs) {
     for (Map.Entry<ModelVersion, Group> entry : groups.entrySet()) {
       Group group = entry.getValue();
+      BatchPolicy policy = policies.apply(entry.getKey().model());
       long expected = estimates.expectedMillis(entry.getKey());
       while (group.size() > 0
           && policy.decide(group.size(), group.oldestEnqueuedMs(), group.earliestDeadlineMs(), nowMs, expected) == 0) {
-        dispatch(entry.getKey(), group, nowMs);
+        dispatch(entry.getKey(), group, policy, nowMs);
       }
     }
   }
 
-  private void dispatch(ModelVersion version, Group group, long nowMs) {
+  private void dispatch(ModelVersion version, Group group, BatchPolicy policy, long nowMs) {
     int n = Math.min(group.size(), policy.maxBatchSize());
     List<BufferedRequest> requests = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {

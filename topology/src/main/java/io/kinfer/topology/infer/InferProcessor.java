@@ -10,6 +10,7 @@ import io.kinfer.topology.batch.Batch;
 import io.kinfer.topology.batch.InferenceTimeEstimates;
 import io.kinfer.topology.publish.ResponseHeaders;
 import io.kinfer.topology.publish.Responses;
+import io.kinfer.topology.shadow.ShadowWork;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,27 +22,32 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one batch through the {@link InferenceEngine} and forwards exactly one response per request:
- * EXPIRED for requests past their deadline (not inferred), OK or ERROR for the rest.
+ * EXPIRED for requests past their deadline (not inferred), OK or ERROR for the rest. Requests
+ * sampled for shadow versions are then handed to the shadow step with their primary outcome.
  */
-public final class InferProcessor implements Processor<String, Batch, String, InferenceResponse> {
+public final class InferProcessor implements Processor<String, Batch, String, Object> {
   private static final Logger LOG = LoggerFactory.getLogger(InferProcessor.class);
 
   private final InferenceEngine engine;
   private final InferenceTimeEstimates estimates;
   private final PipelineMetrics metrics;
   private final String workerId;
-  private ProcessorContext<String, InferenceResponse> context;
+  private final String publishChild;
+  private final String shadowChild;
+  private ProcessorContext<String, Object> context;
 
   public InferProcessor(InferenceEngine engine, InferenceTimeEstimates estimates,
-      PipelineMetrics metrics, String workerId) {
+      PipelineMetrics metrics, String workerId, String publishChild, String shadowChild) {
     this.engine = engine;
+    this.publishChild = publishChild;
+    this.shadowChild = shadowChild;
     this.estimates = estimates;
     this.metrics = metrics;
     this.workerId = workerId;
   }
 
   @Override
-  public void init(ProcessorContext<String, InferenceResponse> context) {
+  public void init(ProcessorContext<String, Object> context) {
     this.context = context;
   }
 
@@ -80,6 +86,8 @@ public final class InferProcessor implements Processor<String, Batch, String, In
     long inferenceMicros = TimeUnit.NANOSECONDS.toMicros(result.engineNanos());
     estimates.record(version, result.engineNanos() / 1e6);
     metrics.batch(version, live.size(), result.engineNanos());
+    List<BufferedRequest> shadowed = new ArrayList<>();
+    List<BatchResult.Outcome> shadowedOutcomes = new ArrayList<>();
     for (int i = 0; i < live.size(); i++) {
       BufferedRequest request = live.get(i);
       BatchResult.Outcome outcome = result.outcomes().get(i);
@@ -87,13 +95,22 @@ public final class InferProcessor implements Processor<String, Batch, String, In
       metrics.queueWait(version, waited);
       publish(request, Responses.batched(request, outcome.isOk() ? Status.OK : Status.ERROR,
           outcome.error(), outcome.outputs(), waited, inferenceMicros, live.size(), workerId));
+      if (outcome.isOk() && !request.getShadows().isEmpty()) {
+        shadowed.add(request);
+        shadowedOutcomes.add(outcome);
+      }
+    }
+    if (!shadowed.isEmpty()) {
+      // After the primary answers are forwarded: a shadow can delay the commit, never the answers' content.
+      context.forward(new Record<String, Object>(version.toString(),
+          new ShadowWork(version, shadowed, shadowedOutcomes, inferenceMicros), now), shadowChild);
     }
   }
 
   private void publish(BufferedRequest request, InferenceResponse response) {
     metrics.response(response);
-    context.forward(new Record<>(request.getKey(), response, context.currentSystemTimeMs(),
-        ResponseHeaders.of(response)));
+    context.forward(new Record<String, Object>(request.getKey(), response, context.currentSystemTimeMs(),
+        ResponseHeaders.of(response)), publishChild);
   }
 
   private static boolean isExpired(InferenceRequest request, long now) {

@@ -61,6 +61,7 @@ public final class RouteProcessor implements Processor<String, InferenceRequest,
     BufferedRequest buffered = BufferedRequest.newBuilder()
         .setKey(record.key()).setRequest(request)
         .setVersion(a.version().version()).setVariant(a.variant()).setPlanGeneration(a.planGeneration())
+        .setShadows(a.shadows())
         .setRecordTimestamp(record.timestamp()).setEnqueuedAtMs(context.currentSystemTimeMs())
         .build();
     context.forward(record.withValue((Object) buffered), batchChild);
