@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "ops", mixinStandardHelpOptions = true, version = "kinfer ops 0.1.0",
     description = "Operate the Kafka-native inference worker.",
     subcommands = {DemoCommand.class, DevStackCommand.class, BenchCommand.class, ModelsCommand.class,
-        ConfigDocsCommand.class, WorkerCommand.class})
+        ConfigDocsCommand.class, WorkerCommand.class, io.kinfer.ops.ctl.CtlCommand.class,
+        io.kinfer.ops.ctl.KeysCommand.class})
 public final class Ops {
   private Ops() {}
 

@@ -215,6 +215,18 @@ class RolloutTopologyTest {
   }
 
   @Test
+  void shouldNotShadowRequestsServedByTheShadowVersionItself() {
+    publishSigned(plan(1, route("1", Role.PRIMARY, 0.5), route("2", Role.CANARY, 0.5), route("2", Role.SHADOW, 1.0)));
+    for (int i = 0; i < 200; i++) {
+      send("k" + i, 1);
+    }
+    long servedByV1 = drain().stream().filter(r -> r.getVersion().equals("1")).count();
+    assertThat(servedByV1).isBetween(50L, 150L);
+    assertThat(comparisons.readValuesToList()).hasSize((int) servedByV1)
+        .allSatisfy(c -> assertThat(c.getPrimaryVersion()).isEqualTo("1"));
+  }
+
+  @Test
   void shouldApplyBatchingOverridesFromTheControlTopic() {
     publishSigned(ControlCommand.newBuilder(plan(1, route("1", Role.PRIMARY, 1.0))).setMaxBatchSize(3).build());
     for (int i = 0; i < 9; i++) {

@@ -8,7 +8,12 @@ import io.kinfer.schemas.serde.AvroSafety;
 import io.kinfer.topology.InferenceTopology;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
-import io.kinfer.topology.route.PrimaryRoutingTable;
+import io.kinfer.topology.control.CommandVerifier;
+import io.kinfer.topology.control.ControlPlane;
+import io.kinfer.topology.route.PlanRoutingTable;
+import io.kinfer.worker.config.TrustedKeys;
+import io.kinfer.worker.lifecycle.ModelLifecycle;
+import io.kinfer.worker.status.StatusPublisher;
 import io.kinfer.worker.config.StreamsProperties;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.engine.OnnxEngine;
@@ -36,14 +41,20 @@ public final class Worker implements AutoCloseable {
   private final KafkaStreams streams;
   private final MetricRegistry metrics;
   private final List<String> loadFailures;
+  private final PlanRoutingTable routes;
+  private final ModelLifecycle lifecycle;
+  private final StatusPublisher status;
 
   private Worker(WorkerConfig config, OnnxEngine engine, KafkaStreams streams, MetricRegistry metrics,
-      List<String> loadFailures) {
+      List<String> loadFailures, PlanRoutingTable routes, ModelLifecycle lifecycle, StatusPublisher status) {
     this.config = config;
     this.engine = engine;
     this.streams = streams;
     this.metrics = metrics;
     this.loadFailures = loadFailures;
+    this.routes = routes;
+    this.lifecycle = lifecycle;
+    this.status = status;
   }
 
   public static Worker start(WorkerConfig config) {
@@ -72,8 +83,15 @@ public final class Worker implements AutoCloseable {
     String workerId = config.workerId();
     String registryName = "kinfer-" + workerId;
     MetricRegistry metrics = SharedMetricRegistries.getOrCreate(registryName);
-    Topology topology = InferenceTopology.build(config.topologyConfig(), engine,
-        PrimaryRoutingTable.of(engine.loaded(), config.primaryVersions()), registry, new PipelineMetrics(metrics));
+    PlanRoutingTable routes = new PlanRoutingTable(engine::loaded, config.primaryVersions());
+    ModelLifecycle lifecycle = new ModelLifecycle(repository, engine,
+        Duration.ofMillis(config.getLong(WorkerConfig.MODEL_UNLOAD_GRACE_MS_CONFIG)));
+    StatusPublisher status = new StatusPublisher(workerId, config.topics().status(), engine, routes, metrics,
+        config.producerConfig(), registry, Duration.ofMillis(config.getLong(WorkerConfig.STATUS_INTERVAL_MS_CONFIG)));
+    failures.forEach(f -> status.report("load failed: " + f));
+    ControlPlane control = new ControlPlane(new CommandVerifier(TrustedKeys.load(config)), lifecycle, status);
+    Topology topology = InferenceTopology.build(config.topologyConfig(), engine, routes, control, registry,
+        new PipelineMetrics(metrics));
     KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, registryName));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("Stream thread failed; replacing it (its tasks resume from the last commit)", e);
@@ -83,7 +101,7 @@ public final class Worker implements AutoCloseable {
     LOG.info("Worker {} started: serving {} from {}, batches of up to {} or {} ms",
         workerId, engine.loaded(), config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG),
         config.getInt(WorkerConfig.MAX_BATCH_SIZE_CONFIG), config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG));
-    return new Worker(config, engine, streams, metrics, failures);
+    return new Worker(config, engine, streams, metrics, failures, routes, lifecycle, status);
   }
 
   public KafkaStreams.State state() {
@@ -102,6 +120,10 @@ public final class Worker implements AutoCloseable {
     return engine;
   }
 
+  public PlanRoutingTable routes() {
+    return routes;
+  }
+
   public List<String> loadFailures() {
     return List.copyOf(loadFailures);
   }
@@ -114,6 +136,8 @@ public final class Worker implements AutoCloseable {
   public void close() {
     // Streams first: it commits what was processed; then the sessions it was using.
     streams.close(Duration.ofSeconds(30));
+    status.close();
+    lifecycle.close();
     engine.close();
     SharedMetricRegistries.remove("kinfer-" + config.workerId());
   }

@@ -98,7 +98,7 @@ public final class BenchCommand implements Callable<Integer> {
   private double drain(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, int maxBatch)
       throws Exception {
     String predictions = "bench.predictions.b" + maxBatch;
-    stack.createTopics(new Topics(Topics.DEFAULT_REQUESTS, predictions, Topics.DEFAULT_DEAD_LETTERS), 2);
+    stack.createTopics(Topics.defaults().withPredictions(predictions), 2);
     Map<String, Object> config = stack.workerConfig(Map.of(
         WorkerConfig.APPLICATION_ID_CONFIG, "bench-b" + maxBatch,
         WorkerConfig.WORKER_ID_CONFIG, "bench-b" + maxBatch,

@@ -1,5 +1,7 @@
 package io.kinfer.ops.devstack;
 
+import io.kinfer.ops.ctl.ControlClient;
+import io.kinfer.ops.ctl.OperatorKey;
 import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
 import io.kinfer.ops.registry.KafkaSchemaJournal;
 import io.kinfer.schemas.InferenceRequest;
@@ -45,10 +47,15 @@ public final class DevStack implements AutoCloseable {
   private final KafkaSchemaJournal journal;
   private final Path modelsDir;
   private final Path stateDir;
+  private final Path keysDir;
   private Worker worker;
 
+  /** Key id of the operator key pair the dev stack creates and its worker trusts. */
+  public static final String OPS_KEY_ID = "ops";
+
   private DevStack(EmbeddedKafka kafka, EmbeddedSchemaRegistry registry, KafkaSchemaJournal journal,
-      Path modelsDir, Path stateDir) {
+      Path modelsDir, Path stateDir, Path keysDir) {
+    this.keysDir = keysDir;
     this.kafka = kafka;
     this.registry = registry;
     this.journal = journal;
@@ -66,7 +73,8 @@ public final class DevStack implements AutoCloseable {
     Path base = options.dataDir() != null ? options.dataDir() : Files.createTempDirectory("kinfer-devstack");
     Path models = options.modelsDir() != null ? options.modelsDir() : base.resolve("models");
     SampleModels.writeAll(models);
-    DevStack stack = new DevStack(kafka, registry, journal, models, base.resolve("streams-state"));
+    OperatorKey.ensure(base.resolve("keys"), OPS_KEY_ID);
+    DevStack stack = new DevStack(kafka, registry, journal, models, base.resolve("streams-state"), base.resolve("keys"));
     stack.createTopics(Topics.defaults(), options.partitions());
     // TopicNameStrategy subjects registered up front, so clients in any language find them.
     state.register(AvroWireSerializer.subject(Topics.DEFAULT_REQUESTS, false), InferenceRequest.getClassSchema());
@@ -78,9 +86,14 @@ public final class DevStack implements AutoCloseable {
   }
 
   public void createTopics(Topics topics, int partitions) throws Exception {
+    Map<String, String> compacted = Map.of("cleanup.policy", "compact");
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
       for (NewTopic topic : List.of(new NewTopic(topics.requests(), partitions, (short) 1),
-          new NewTopic(topics.predictions(), partitions, (short) 1), new NewTopic(topics.deadLetters(), 1, (short) 1))) {
+          new NewTopic(topics.predictions(), partitions, (short) 1), new NewTopic(topics.deadLetters(), 1, (short) 1),
+          new NewTopic(topics.shadow(), partitions, (short) 1), new NewTopic(topics.comparisons(), partitions, (short) 1),
+          new NewTopic(topics.control(), 1, (short) 1).configs(compacted),
+          new NewTopic(ControlClient.historyTopic(topics), 1, (short) 1),
+          new NewTopic(topics.status(), 1, (short) 1).configs(compacted))) {
         try {
           admin.createTopics(List.of(topic)).all().get();
         } catch (ExecutionException e) {
@@ -100,6 +113,7 @@ public final class DevStack implements AutoCloseable {
     config.put(WorkerConfig.MODEL_REPOSITORY_CONFIG, modelsDir.toString());
     config.put(WorkerConfig.STATE_DIR_CONFIG, stateDir.toString());
     config.put(WorkerConfig.WORKER_ID_CONFIG, "devstack-worker");
+    config.put(WorkerConfig.CONTROL_TRUSTED_KEYS_DIR_CONFIG, keysDir.toString());
     config.putAll(overrides);
     return config;
   }
@@ -133,6 +147,11 @@ public final class DevStack implements AutoCloseable {
 
   public InMemorySchemaRegistry registryState() {
     return registry.state();
+  }
+
+  /** The operator's private key file (signs control commands this stack's workers trust). */
+  public Path opsKeyFile() {
+    return keysDir.resolve(OPS_KEY_ID + OperatorKey.PRIVATE_SUFFIX);
   }
 
   public Path modelsDir() {

@@ -38,6 +38,7 @@ public final class DevStackCommand implements Callable<Integer> {
     System.out.println("Kafka bootstrap:  " + stack.bootstrapServers());
     System.out.println("Schema Registry:  " + stack.registryUrl());
     System.out.println("Model repository: " + stack.modelsDir());
+    System.out.println("Operator key:     " + stack.opsKeyFile() + "  (ops ctl --key " + stack.opsKeyFile() + " ...)");
     System.out.println(noWorker ? "No worker started." : "Worker: running (" + stack.worker().engine().loaded() + ")");
     System.out.println("Ctrl-C to stop.");
     done.await();

@@ -63,6 +63,7 @@ public final class PlanRoutingTable implements RoutingTable {
     if (plan != null) {
       Plan.Serving serving = plan.servingAt(StickyHash.bucket(stickyKey, model, plan.salt()));
       List<String> shadows = plan.shadows().stream()
+          .filter(s -> !s.version().equals(serving.version())) // comparing a version with itself proves nothing
           .filter(s -> s.sampleRate() > 0
               && StickyHash.bucket(stickyKey, model, plan.salt() + SHADOW_SALT) < s.sampleRate())
           .map(Plan.Shadow::version).toList();

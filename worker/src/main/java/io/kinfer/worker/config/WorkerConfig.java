@@ -52,6 +52,22 @@ public final class WorkerConfig extends AbstractConfig {
   static final String PREDICTIONS_TOPIC_DOC = "Topic the InferenceResponse records are written to.";
   public static final String DLQ_TOPIC_CONFIG = "topic.dlq";
   static final String DLQ_TOPIC_DOC = "Dead-letter topic for records that cannot be decoded (original bytes kept).";
+  public static final String SHADOW_TOPIC_CONFIG = "topic.shadow";
+  static final String SHADOW_TOPIC_DOC = "Topic of shadow versions' responses (never read by normal consumers).";
+  public static final String COMPARISONS_TOPIC_CONFIG = "topic.comparisons";
+  static final String COMPARISONS_TOPIC_DOC = "Topic of ShadowComparison records (primary vs shadow on the same request).";
+  public static final String CONTROL_TOPIC_CONFIG = "topic.control";
+  static final String CONTROL_TOPIC_DOC = "Compacted topic of signed ControlCommand records (rollout plans), read by every worker.";
+  public static final String STATUS_TOPIC_CONFIG = "topic.status";
+  static final String STATUS_TOPIC_DOC = "Topic this worker publishes its ModelStatus to (loaded versions, applied plans, rejections).";
+  public static final String CONTROL_TRUSTED_KEYS_CONFIG = "control.trusted.keys";
+  static final String CONTROL_TRUSTED_KEYS_DOC = "Ed25519 public keys allowed to sign control commands, as keyId=base64 (X.509) entries.";
+  public static final String CONTROL_TRUSTED_KEYS_DIR_CONFIG = "control.trusted.keys.dir";
+  static final String CONTROL_TRUSTED_KEYS_DIR_DOC = "Directory of <keyId>.pub files (base64 X.509 Ed25519 public keys), trusted in addition to control.trusted.keys.";
+  public static final String STATUS_INTERVAL_MS_CONFIG = "status.interval.ms";
+  static final String STATUS_INTERVAL_MS_DOC = "How often the worker publishes its status when nothing happens.";
+  public static final String MODEL_UNLOAD_GRACE_MS_CONFIG = "model.unload.grace.ms";
+  static final String MODEL_UNLOAD_GRACE_MS_DOC = "How long a version no plan uses stays loaded (buffered requests routed to it drain first).";
   public static final String MAX_BATCH_SIZE_CONFIG = "max.batch.size";
   static final String MAX_BATCH_SIZE_DOC = "A batch is dispatched when it holds this many requests.";
   public static final String MAX_WAIT_MS_CONFIG = "max.wait.ms";
@@ -86,6 +102,14 @@ public final class WorkerConfig extends AbstractConfig {
       .define(REQUESTS_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_REQUESTS, Importance.MEDIUM, REQUESTS_TOPIC_DOC)
       .define(PREDICTIONS_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_PREDICTIONS, Importance.MEDIUM, PREDICTIONS_TOPIC_DOC)
       .define(DLQ_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_DEAD_LETTERS, Importance.MEDIUM, DLQ_TOPIC_DOC)
+      .define(SHADOW_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_SHADOW, Importance.LOW, SHADOW_TOPIC_DOC)
+      .define(COMPARISONS_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_COMPARISONS, Importance.LOW, COMPARISONS_TOPIC_DOC)
+      .define(CONTROL_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_CONTROL, Importance.MEDIUM, CONTROL_TOPIC_DOC)
+      .define(STATUS_TOPIC_CONFIG, Type.STRING, Topics.DEFAULT_STATUS, Importance.LOW, STATUS_TOPIC_DOC)
+      .define(CONTROL_TRUSTED_KEYS_CONFIG, Type.LIST, "", Importance.HIGH, CONTROL_TRUSTED_KEYS_DOC)
+      .define(CONTROL_TRUSTED_KEYS_DIR_CONFIG, Type.STRING, "", Importance.HIGH, CONTROL_TRUSTED_KEYS_DIR_DOC)
+      .define(STATUS_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(100), Importance.LOW, STATUS_INTERVAL_MS_DOC)
+      .define(MODEL_UNLOAD_GRACE_MS_CONFIG, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW, MODEL_UNLOAD_GRACE_MS_DOC)
       .define(MAX_BATCH_SIZE_CONFIG, Type.INT, 64, Range.between(1, 65536), Importance.HIGH, MAX_BATCH_SIZE_DOC)
       .define(MAX_WAIT_MS_CONFIG, Type.LONG, 5L, Range.between(0, 60_000), Importance.HIGH, MAX_WAIT_MS_DOC)
       .define(MAX_BUFFERED_CONFIG, Type.INT, 20_000, Range.atLeast(1), Importance.MEDIUM, MAX_BUFFERED_DOC)
@@ -145,7 +169,9 @@ public final class WorkerConfig extends AbstractConfig {
   }
 
   public Topics topics() {
-    return new Topics(getString(REQUESTS_TOPIC_CONFIG), getString(PREDICTIONS_TOPIC_CONFIG), getString(DLQ_TOPIC_CONFIG));
+    return new Topics(getString(REQUESTS_TOPIC_CONFIG), getString(PREDICTIONS_TOPIC_CONFIG), getString(DLQ_TOPIC_CONFIG),
+        getString(SHADOW_TOPIC_CONFIG), getString(COMPARISONS_TOPIC_CONFIG), getString(CONTROL_TOPIC_CONFIG),
+        getString(STATUS_TOPIC_CONFIG));
   }
 
   public TopologyConfig topologyConfig() {
@@ -168,6 +194,18 @@ public final class WorkerConfig extends AbstractConfig {
       }
       out.put(parts[0].trim(), parts[1].trim());
     }
+    return out;
+  }
+
+  /** Settings for a plain producer of this worker (bootstrap and the client settings passed through). */
+  public Map<String, Object> producerConfig() {
+    Map<String, Object> out = new HashMap<>();
+    kafkaPassthrough().forEach((k, v) -> {
+      if (org.apache.kafka.clients.producer.ProducerConfig.configNames().contains(k)) {
+        out.put(k, v);
+      }
+    });
+    out.put("bootstrap.servers", getString(BOOTSTRAP_SERVERS_CONFIG));
     return out;
   }
 

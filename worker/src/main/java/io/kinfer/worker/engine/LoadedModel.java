@@ -20,6 +20,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * One loaded version: its session and signature. Builds each batch's input tensors in a per-thread
@@ -32,6 +34,8 @@ public final class LoadedModel implements AutoCloseable {
   private final List<Port> inputs;
   private final List<Port> outputs;
   private final ThreadLocal<ByteBuffer[]> buffers;
+  /** Batches hold the read side; close takes the write side, so a session is never closed mid-run. */
+  private final ReadWriteLock inUse = new ReentrantReadWriteLock();
 
   /** An input or output with its type and per-row size. */
   record Port(String name, TensorType type, long rowElements, List<Long> rowShape) {
@@ -106,6 +110,15 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   BatchResult infer(List<InferenceRequest> requests) {
+    inUse.readLock().lock();
+    try {
+      return inferLocked(requests);
+    } finally {
+      inUse.readLock().unlock();
+    }
+  }
+
+  private BatchResult inferLocked(List<InferenceRequest> requests) {
     long start = System.nanoTime();
     int n = requests.size();
     Outcome[] outcomes = new Outcome[n];
@@ -196,10 +209,13 @@ public final class LoadedModel implements AutoCloseable {
 
   @Override
   public void close() {
+    inUse.writeLock().lock();
     try {
       session.close();
     } catch (OrtException e) {
       throw new IllegalStateException("Cannot close session of " + config.name() + ":" + config.version(), e);
+    } finally {
+      inUse.writeLock().unlock();
     }
   }
 }

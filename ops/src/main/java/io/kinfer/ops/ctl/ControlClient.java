@@ -1,0 +1,216 @@
+package io.kinfer.ops.ctl;
+
+import io.kinfer.schemas.ControlCommand;
+import io.kinfer.schemas.Role;
+import io.kinfer.schemas.Route;
+import io.kinfer.schemas.registry.SchemaRegistry;
+import io.kinfer.schemas.serde.AvroWireDeserializer;
+import io.kinfer.schemas.serde.AvroWireSerializer;
+import io.kinfer.topology.Topics;
+import io.kinfer.topology.control.ControlSigning;
+import io.kinfer.topology.route.Plan;
+import java.security.PrivateKey;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Issues signed rollout plans: writes each to the compacted control topic (what workers obey) and
+ * to the control history topic (what rollback reads; compaction would forget it). Every change is
+ * a complete plan with the next generation, so workers never merge partial updates.
+ */
+public final class ControlClient implements AutoCloseable {
+  public static final String HISTORY_SUFFIX = ".history";
+
+  private final String bootstrap;
+  private final SchemaRegistry registry;
+  private final Topics topics;
+  private final String keyId;
+  private final PrivateKey key;
+  private final String issuer;
+  private final KafkaProducer<String, ControlCommand> producer;
+
+  public ControlClient(String bootstrap, SchemaRegistry registry, Topics topics, String keyId, PrivateKey key,
+      String issuer) {
+    this.bootstrap = bootstrap;
+    this.registry = registry;
+    this.topics = topics;
+    this.keyId = keyId;
+    this.key = key;
+    this.issuer = issuer;
+    this.producer = key == null ? null : new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+        new StringSerializer(), new AvroWireSerializer<>(registry, ControlCommand.getClassSchema(), false));
+  }
+
+  public static String historyTopic(Topics topics) {
+    return topics.control() + HISTORY_SUFFIX;
+  }
+
+  /** The newest valid plan per model on the control topic. */
+  public Map<String, ControlCommand> currentPlans() {
+    Map<String, ControlCommand> latest = new HashMap<>();
+    read(topics.control()).forEach(c -> latest.merge(c.getModel(), c,
+        (a, b) -> b.getGeneration() > a.getGeneration() ? b : a));
+    return latest;
+  }
+
+  public Optional<ControlCommand> currentPlan(String model) {
+    return Optional.ofNullable(currentPlans().get(model));
+  }
+
+  /** Every plan ever issued for {@code model}, oldest first. */
+  public List<ControlCommand> history(String model) {
+    List<ControlCommand> out = new ArrayList<>(read(historyTopic(topics)).stream()
+        .filter(c -> c.getModel().equals(model)).toList());
+    out.sort(Comparator.comparingLong(ControlCommand::getGeneration));
+    return out;
+  }
+
+  private List<ControlCommand> read(String topic) {
+    List<ControlCommand> out = new ArrayList<>();
+    AvroWireDeserializer<ControlCommand> decoder = new AvroWireDeserializer<>(registry, ControlCommand.getClassSchema());
+    TopicReader.read(bootstrap, topic, new StringDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer(), 0, r -> {
+          try {
+            ControlCommand c = r.value() == null ? null : decoder.deserialize(topic, r.value());
+            if (c != null) {
+              Plan.of(c);
+              out.add(c);
+            }
+          } catch (RuntimeException ignored) {
+            // not a valid plan: workers ignore it too
+          }
+        });
+    return out;
+  }
+
+  /** Blue/green: {@code version} takes 100% at once. */
+  public ControlCommand deploy(String model, String version) {
+    return publish(model, List.of(new Route(version, Role.PRIMARY, 1.0)), currentPlan(model));
+  }
+
+  /** The primary keeps (100 - percent)%, {@code version} gets percent% as CANARY; shadows stay. */
+  public ControlCommand canary(String model, String version, double percent) {
+    if (percent <= 0 || percent >= 100) {
+      throw new IllegalArgumentException("--percent must be between 0 and 100 (exclusive), was " + percent);
+    }
+    ControlCommand current = requirePlan(model);
+    String primary = current.getRoutes().stream().filter(r -> r.getRole() == Role.PRIMARY).map(Route::getVersion)
+        .findFirst().orElseThrow(() -> new IllegalStateException("The plan of " + model
+            + " has no PRIMARY to canary against; deploy one first: ops ctl deploy " + model + " VERSION"));
+    List<Route> routes = new ArrayList<>();
+    routes.add(new Route(primary, Role.PRIMARY, 1 - percent / 100));
+    routes.add(new Route(version, Role.CANARY, percent / 100));
+    current.getRoutes().stream().filter(r -> r.getRole() == Role.SHADOW && !r.getVersion().equals(version))
+        .forEach(routes::add);
+    return publish(model, routes, Optional.of(current));
+  }
+
+  /** A/B: variants with weights (normalised to 1), sticky per routing key. */
+  public ControlCommand ab(String model, Map<String, Double> weights) {
+    double total = weights.values().stream().mapToDouble(Double::doubleValue).sum();
+    if (weights.size() < 2 || total <= 0) {
+      throw new IllegalArgumentException("A/B needs at least two versions with positive weights, e.g. 1=50 2=50");
+    }
+    List<Route> routes = new ArrayList<>();
+    weights.forEach((v, w) -> routes.add(new Route(v, Role.VARIANT, w / total)));
+    return publish(model, routes, currentPlan(model));
+  }
+
+  /** Adds (or replaces) a shadow version with a sample rate in (0, 1]; serving is unchanged. */
+  public ControlCommand shadow(String model, String version, double sample) {
+    if (sample <= 0 || sample > 1) {
+      throw new IllegalArgumentException("--sample must be in (0, 1], was " + sample);
+    }
+    ControlCommand current = requirePlan(model);
+    List<Route> routes = new ArrayList<>(current.getRoutes().stream()
+        .filter(r -> !(r.getRole() == Role.SHADOW && r.getVersion().equals(version))).toList());
+    routes.add(new Route(version, Role.SHADOW, sample));
+    return publish(model, routes, Optional.of(current));
+  }
+
+  /** The canary (else the only shadow) becomes the primary at 100%. */
+  public ControlCommand promote(String model) {
+    ControlCommand current = requirePlan(model);
+    String candidate = current.getRoutes().stream().filter(r -> r.getRole() == Role.CANARY).map(Route::getVersion)
+        .findFirst().orElseGet(() -> {
+          List<String> shadows = current.getRoutes().stream().filter(r -> r.getRole() == Role.SHADOW)
+              .map(Route::getVersion).toList();
+          if (shadows.size() != 1) {
+            throw new IllegalStateException("Nothing to promote for " + model + ": the plan has no CANARY and "
+                + shadows.size() + " shadows; use 'ops ctl deploy " + model + " VERSION'");
+          }
+          return shadows.get(0);
+        });
+    return publish(model, List.of(new Route(candidate, Role.PRIMARY, 1.0)), Optional.of(current));
+  }
+
+  /** Re-issues the plan that was in force before the current one, exactly (routes, salt, batching). */
+  public ControlCommand rollback(String model) {
+    List<ControlCommand> history = history(model);
+    if (history.size() < 2) {
+      throw new IllegalStateException("No earlier plan of " + model + " to roll back to (" + history.size()
+          + " plan(s) issued)");
+    }
+    ControlCommand previous = history.get(history.size() - 2);
+    return publish(model, previous.getRoutes(), Optional.of(previous), previous.getMaxBatchSize(),
+        previous.getMaxWaitMs(), previous.getSalt());
+  }
+
+  /** Batching overrides for a model, serving unchanged. */
+  public ControlCommand batching(String model, Integer maxBatchSize, Long maxWaitMs) {
+    ControlCommand current = requirePlan(model);
+    return publish(model, current.getRoutes(), Optional.of(current), maxBatchSize, maxWaitMs, current.getSalt());
+  }
+
+  private ControlCommand requirePlan(String model) {
+    return currentPlan(model).orElseThrow(() -> new IllegalStateException("No plan for model '" + model
+        + "' yet; start with: ops ctl deploy " + model + " VERSION"));
+  }
+
+  private ControlCommand publish(String model, List<Route> routes, Optional<ControlCommand> base) {
+    return publish(model, routes, base, base.map(ControlCommand::getMaxBatchSize).orElse(null),
+        base.map(ControlCommand::getMaxWaitMs).orElse(null),
+        base.map(ControlCommand::getSalt).orElse(UUID.randomUUID().toString().substring(0, 8)));
+  }
+
+  private ControlCommand publish(String model, List<Route> routes, Optional<ControlCommand> base,
+      Integer maxBatchSize, Long maxWaitMs, String salt) {
+    if (producer == null) {
+      throw new IllegalStateException("Signing key needed: pass --key FILE (see 'ops keys generate')");
+    }
+    long generation = Math.max(currentPlan(model).map(ControlCommand::getGeneration).orElse(0L),
+        history(model).stream().mapToLong(ControlCommand::getGeneration).max().orElse(0L)) + 1;
+    ControlCommand command = ControlCommand.newBuilder().setModel(model).setGeneration(generation)
+        .setRoutes(routes).setSalt(salt).setMaxBatchSize(maxBatchSize).setMaxWaitMs(maxWaitMs)
+        .setIssuer(issuer).setIssuedAt(Instant.now()).build();
+    Plan.of(command); // refuse to publish what workers would reject as invalid
+    ControlCommand signed = ControlSigning.sign(command, keyId, key);
+    try {
+      producer.send(new ProducerRecord<>(topics.control(), model, signed)).get();
+      producer.send(new ProducerRecord<>(historyTopic(topics), model, signed)).get();
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot publish the plan to " + topics.control() + ": " + e.getMessage(), e);
+    }
+    return signed;
+  }
+
+  @Override
+  public void close() {
+    if (producer != null) {
+      producer.close();
+    }
+  }
+}

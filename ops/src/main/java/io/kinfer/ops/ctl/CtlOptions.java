@@ -1,0 +1,42 @@
+package io.kinfer.ops.ctl;
+
+import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.topology.Topics;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Connection and signing options shared by every {@code ops ctl} command. */
+public final class CtlOptions {
+  @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Kafka (default: ${DEFAULT-VALUE})")
+  String bootstrap;
+
+  @Option(names = "--registry", defaultValue = "http://127.0.0.1:8081", description = "Schema Registry (default: ${DEFAULT-VALUE})")
+  String registry;
+
+  @Option(names = "--key", description = "private key file that signs the command (ops keys generate)")
+  Path key;
+
+  @Option(names = "--key-id", description = "key id the workers trust; default: the key file's name")
+  String keyId;
+
+  @Option(names = "--issuer", defaultValue = "${sys:user.name}", description = "who issues the command")
+  String issuer;
+
+  @Option(names = "--control-topic", defaultValue = Topics.DEFAULT_CONTROL)
+  String controlTopic;
+
+  @Option(names = "--json", description = "machine-readable output")
+  boolean json;
+
+  Topics topics() {
+    Topics d = Topics.defaults();
+    return new Topics(d.requests(), d.predictions(), d.deadLetters(), d.shadow(), d.comparisons(), controlTopic,
+        d.status());
+  }
+
+  ControlClient client() throws Exception {
+    return new ControlClient(bootstrap, new RestSchemaRegistryClient(registry), topics(),
+        key == null ? null : (keyId != null ? keyId : OperatorKey.idOf(key)),
+        key == null ? null : OperatorKey.readPrivate(key), issuer);
+  }
+}
