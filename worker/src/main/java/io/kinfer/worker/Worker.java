@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -134,8 +135,10 @@ public final class Worker implements AutoCloseable {
 
   @Override
   public void close() {
-    // Streams first: it commits what was processed; then the sessions it was using.
-    streams.close(Duration.ofSeconds(30));
+    // Streams first: it commits what was processed; then the sessions it was using. Leaving the
+    // group hands this worker's partitions to the others now, not after the session timeout.
+    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+        .withTimeout(Duration.ofSeconds(30)));
     status.close();
     lifecycle.close();
     engine.close();
