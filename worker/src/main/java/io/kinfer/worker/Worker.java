@@ -15,6 +15,7 @@ import io.kinfer.worker.config.TrustedKeys;
 import io.kinfer.worker.lifecycle.ModelLifecycle;
 import io.kinfer.worker.status.StatusPublisher;
 import io.kinfer.worker.config.StreamsProperties;
+import io.kinfer.worker.config.TopicSetup;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.engine.OnnxEngine;
 import io.kinfer.worker.repository.ModelLoadException;
@@ -64,6 +65,15 @@ public final class Worker implements AutoCloseable {
 
   public static Worker start(WorkerConfig config, SchemaRegistry registry) {
     AvroSafety.ensureConfigured();
+    try {
+      TopicSetup.ensure(config.adminConfig(), config.topics(), config.getBoolean(WorkerConfig.TOPICS_CREATE_CONFIG),
+          List.of());
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot check topics on " + config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG)
+          + ": " + e.getMessage(), e);
+    }
     ModelRepository repository = new ModelRepository(Path.of(config.getString(WorkerConfig.MODEL_REPOSITORY_CONFIG)),
         config.getLong(WorkerConfig.MODEL_MAX_BYTES_CONFIG));
     OnnxEngine engine = new OnnxEngine(config.engineOptions());

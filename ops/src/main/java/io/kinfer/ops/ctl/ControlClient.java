@@ -48,10 +48,28 @@ public final class ControlClient implements AutoCloseable {
     this.keyId = keyId;
     this.key = key;
     this.issuer = issuer;
+    if (key != null) {
+      ensureHistoryTopic(bootstrap, topics);
+    }
     this.producer = key == null ? null : new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
         new StringSerializer(), new AvroWireSerializer<>(registry, ControlCommand.getClassSchema(), false));
+  }
+
+  private static void ensureHistoryTopic(String bootstrap, Topics topics) {
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of("bootstrap.servers", bootstrap))) {
+      if (!admin.listTopics().names().get().contains(historyTopic(topics))) {
+        admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(historyTopic(topics), 1, (short) -1)))
+            .all().get();
+      }
+    } catch (Exception e) {
+      if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+        throw new IllegalStateException("Cannot create " + historyTopic(topics) + " (rollback needs it): "
+            + e.getMessage(), e);
+      }
+    }
   }
 
   public static String historyTopic(Topics topics) {

@@ -2,7 +2,10 @@ package io.kinfer.ops.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kinfer.ops.ctl.ControlClient;
+import io.kinfer.ops.ctl.OperatorKey;
 import io.kinfer.ops.devstack.DevStack;
+import io.kinfer.schemas.ControlCommand;
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
 import io.kinfer.ops.load.RequestFactory;
@@ -35,7 +38,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run the worker on the embedded dev stack under load and summarise what happened.")
 public final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--requests", defaultValue = "20000", description = "requests to send (default: ${DEFAULT-VALUE})")
+  @Option(names = "--requests", defaultValue = "30000", description = "requests to send (default: ${DEFAULT-VALUE})")
   long requests;
 
   @Option(names = "--rate", defaultValue = "2000", description = "requests per second, 0 = as fast as possible (default: ${DEFAULT-VALUE})")
@@ -60,6 +63,13 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--summary-json", description = "also write the summary here as JSON")
   Path summaryJson;
 
+  @Option(names = "--no-rollout", description = "skip the rollout (v1 → shadow v2 → canary 10% → promote → rollback)")
+  boolean noRollout;
+
+  private DemoRollout rollout;
+  private volatile String phaseName = "";
+  private volatile long phaseGeneration;
+
   @Override
   public Integer call() throws Exception {
     System.out.println("Starting the dev stack: in-JVM Kafka (KRaft), Schema Registry endpoint, sample models...");
@@ -73,8 +83,14 @@ public final class DemoCommand implements Callable<Integer> {
       RequestFactory factory = new RequestFactory("demo", 1);
       sendMalformed(stack.bootstrapServers());
       DemoSummary summary;
-      try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry,
-              Topics.DEFAULT_PREDICTIONS, factory, null);
+      try (ControlClient control = new ControlClient(stack.bootstrapServers(), registry, Topics.defaults(),
+              DevStack.OPS_KEY_ID, OperatorKey.readPrivate(stack.opsKeyFile()), "demo");
+          PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry,
+              Topics.DEFAULT_PREDICTIONS, factory, r -> {
+                if (rollout != null) {
+                  rollout.answered(r);
+                }
+              });
           LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, Topics.DEFAULT_REQUESTS, factory)) {
         String pace = rate > 0 ? String.format("at %,.0f/s", rate) : "as fast as possible";
         if (warmup > 0) {
@@ -82,9 +98,18 @@ public final class DemoCommand implements Callable<Integer> {
           phase(tracker, generator, stack, 0, warmup);
           tracker.resetStatistics();
         }
+        Thread script = null;
+        if (!noRollout) {
+          rollout = new DemoRollout(control, stack.worker().metrics());
+          startPhase(0);
+          script = rolloutScript(tracker);
+        }
         System.out.printf("Measuring: %,d requests %s (batches of up to %d or %d ms)...%n", requests, pace,
             maxBatchSize, maxWaitMs);
         long start = phase(tracker, generator, stack, warmup, requests);
+        if (script != null) {
+          script.join();
+        }
         summary = summarize(tracker, start, countDeadLetters(stack.bootstrapServers()));
       }
       System.out.print(summary.toText());
@@ -97,6 +122,36 @@ public final class DemoCommand implements Callable<Integer> {
       System.out.println(ok ? "OK: every request answered exactly once." : "FAILED: see lost/duplicates above.");
       return ok ? 0 : 1;
     }
+  }
+
+  private void startPhase(int index) {
+    ControlCommand command = rollout.start(index);
+    phaseName = DemoRollout.PHASES.get(index).name();
+    phaseGeneration = command.getGeneration();
+    System.out.printf("  >> rollout: %s (plan generation %d: %s)%n", phaseName, command.getGeneration(),
+        command.getRoutes().stream().map(r -> r.getRole() + " v" + r.getVersion() + " "
+            + Math.round(r.getWeight() * 100) + "%").toList());
+  }
+
+  /** Moves to the next rollout phase each time another fifth of the measured requests is answered. */
+  private Thread rolloutScript(PredictionTracker tracker) {
+    Thread script = new Thread(() -> {
+      int phases = DemoRollout.PHASES.size();
+      for (int i = 1; i < phases; i++) {
+        long due = warmup + i * requests / phases;
+        while (tracker.answered() < due) {
+          try {
+            Thread.sleep(50); // polling a counter; the phase change is not time-critical
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        startPhase(i);
+      }
+    }, "demo-rollout");
+    script.setDaemon(true);
+    script.start();
+    return script;
   }
 
   private static void awaitRunning(DevStack stack) throws InterruptedException {
@@ -130,10 +185,11 @@ public final class DemoCommand implements Callable<Integer> {
       Histogram interval = tracker.intervalLatency();
       long processed = stack.worker().metrics().getCounters((name, m) -> name.startsWith("kinfer.responses."))
           .values().stream().mapToLong(c -> c.getCount()).sum();
-      System.out.printf("  %5.1fs  sent %,9d  processed %,9d  answered %,9d  %,7d/s  latency p50 %4d ms  p99 %4d ms  batch mean %5.1f%n",
+      System.out.printf("  %5.1fs  sent %,9d  processed %,9d  answered %,9d  %,7d/s  latency p50 %4d ms  p99 %4d ms  batch mean %5.1f%s%n",
           (System.currentTimeMillis() - start) / 1000.0, generator.sent(), processed, answered, answered - lastAnswered,
           interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(50),
-          interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(99), tracker.meanBatchSize());
+          interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(99), tracker.meanBatchSize(),
+          rollout == null || phaseName.isEmpty() ? "" : "  | " + phaseName + ":" + rollout.liveSplit(phaseGeneration));
       lastAnswered = answered;
       if (!sender.isAlive() && deadline == Long.MAX_VALUE) {
         deadline = System.currentTimeMillis() + timeoutS * 1000;
@@ -159,7 +215,7 @@ public final class DemoCommand implements Callable<Integer> {
         tracker.duplicates(), statuses, deadLetters, Math.max(0, tracker.answered() - warmup) / seconds,
         latency.getValueAtPercentile(50), latency.getValueAtPercentile(90), latency.getValueAtPercentile(99),
         latency.getMaxValue(), tracker.meanBatchSize(), (System.currentTimeMillis() - start) / 1000.0,
-        maxBatchSize, maxWaitMs);
+        maxBatchSize, maxWaitMs, rollout == null ? List.of() : rollout.summary());
   }
 
   private void sendMalformed(String bootstrap) {

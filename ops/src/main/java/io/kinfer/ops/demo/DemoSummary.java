@@ -1,6 +1,7 @@
 package io.kinfer.ops.demo;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
 import java.util.Map;
 
 /** What a demo run proved, as printed and as written to --summary-json. */
@@ -20,10 +21,22 @@ public record DemoSummary(
     @JsonProperty("batch_size_mean") double batchSizeMean,
     @JsonProperty("elapsed_s") double elapsedS,
     @JsonProperty("max_batch_size") int maxBatchSize,
-    @JsonProperty("max_wait_ms") long maxWaitMs) {
+    @JsonProperty("max_wait_ms") long maxWaitMs,
+    @JsonProperty("rollout") List<Map<String, Object>> rollout) {
 
+  @SuppressWarnings("unchecked")
   public String toText() {
-    return String.format("""
+    StringBuilder phases = new StringBuilder();
+    for (Map<String, Object> phase : rollout) {
+      StringBuilder shares = new StringBuilder();
+      ((Map<String, Double>) phase.get("observed_share")).forEach((v, share) ->
+          shares.append(String.format(" v%s %.1f%%", v, share * 100)));
+      phases.append(String.format("    %-15s generation %-3s answered %,7d  observed%s%s%n", phase.get("phase"),
+          phase.get("generation"), (Long) phase.get("answered"), shares,
+          phase.get("shadow_top1_agreement") == null ? ""
+              : String.format("  shadow top-1 agreement %.1f%%", (Double) phase.get("shadow_top1_agreement") * 100)));
+    }
+    return rolloutText(phases.toString()) + String.format("""
         ── summary ──────────────────────────────────────────────
           requests        %,d   (%,d of them warm-up, left out of latency and throughput)
           predictions     %,d   %s
@@ -36,5 +49,9 @@ public record DemoSummary(
           elapsed         %.1f s
         """, requests, warmupRequests, predictions, statuses, lost, duplicates, deadLetters, throughputRps,
         latencyMsP50, latencyMsP90, latencyMsP99, latencyMsMax, batchSizeMean, maxBatchSize, maxWaitMs, elapsedS);
+  }
+
+  private static String rolloutText(String phases) {
+    return phases.isEmpty() ? "" : "── rollout (observed share of answers per plan) ──────────\n" + phases;
   }
 }

@@ -68,6 +68,8 @@ public final class WorkerConfig extends AbstractConfig {
   static final String STATUS_INTERVAL_MS_DOC = "How often the worker publishes its status when nothing happens.";
   public static final String MODEL_UNLOAD_GRACE_MS_CONFIG = "model.unload.grace.ms";
   static final String MODEL_UNLOAD_GRACE_MS_DOC = "How long a version no plan uses stays loaded (buffered requests routed to it drain first).";
+  public static final String TOPICS_CREATE_CONFIG = "topics.create";
+  static final String TOPICS_CREATE_DOC = "Create missing output, control and status topics at start (the request topic must exist).";
   public static final String MAX_BATCH_SIZE_CONFIG = "max.batch.size";
   static final String MAX_BATCH_SIZE_DOC = "A batch is dispatched when it holds this many requests.";
   public static final String MAX_WAIT_MS_CONFIG = "max.wait.ms";
@@ -110,6 +112,7 @@ public final class WorkerConfig extends AbstractConfig {
       .define(CONTROL_TRUSTED_KEYS_DIR_CONFIG, Type.STRING, "", Importance.HIGH, CONTROL_TRUSTED_KEYS_DIR_DOC)
       .define(STATUS_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(100), Importance.LOW, STATUS_INTERVAL_MS_DOC)
       .define(MODEL_UNLOAD_GRACE_MS_CONFIG, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW, MODEL_UNLOAD_GRACE_MS_DOC)
+      .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.LOW, TOPICS_CREATE_DOC)
       .define(MAX_BATCH_SIZE_CONFIG, Type.INT, 64, Range.between(1, 65536), Importance.HIGH, MAX_BATCH_SIZE_DOC)
       .define(MAX_WAIT_MS_CONFIG, Type.LONG, 5L, Range.between(0, 60_000), Importance.HIGH, MAX_WAIT_MS_DOC)
       .define(MAX_BUFFERED_CONFIG, Type.INT, 20_000, Range.atLeast(1), Importance.MEDIUM, MAX_BUFFERED_DOC)
@@ -194,6 +197,18 @@ public final class WorkerConfig extends AbstractConfig {
       }
       out.put(parts[0].trim(), parts[1].trim());
     }
+    return out;
+  }
+
+  /** Settings for an admin client of this worker (bootstrap and the security settings passed through). */
+  public Map<String, Object> adminConfig() {
+    Map<String, Object> out = new HashMap<>();
+    kafkaPassthrough().forEach((k, v) -> {
+      if (org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k)) {
+        out.put(k, v);
+      }
+    });
+    out.put("bootstrap.servers", getString(BOOTSTRAP_SERVERS_CONFIG));
     return out;
   }
 

@@ -1,0 +1,65 @@
+package io.kinfer.worker.config;
+
+import io.kinfer.topology.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Makes sure the worker's topics exist before Kafka Streams starts. The request topic must exist
+ * (its partitions are the unit of parallelism, a deliberate choice); outputs get the request
+ * topic's partition count, control and status one compacted partition each.
+ */
+public final class TopicSetup {
+  private TopicSetup() {}
+
+  public static void ensure(Map<String, Object> adminConfig, Topics topics, boolean create, List<String> extra)
+      throws Exception {
+    try (Admin admin = Admin.create(adminConfig)) {
+      Set<String> existing = admin.listTopics().names().get();
+      if (!existing.contains(topics.requests())) {
+        throw new ConfigException("The request topic '" + topics.requests() + "' does not exist; create it with the"
+            + " partition count you want to scale to (kafka-topics --create --topic " + topics.requests() + ")");
+      }
+      int partitions = admin.describeTopics(List.of(topics.requests())).allTopicNames().get()
+          .get(topics.requests()).partitions().size();
+      Map<String, String> compacted = Map.of("cleanup.policy", "compact");
+      List<NewTopic> wanted = new ArrayList<>(List.of(
+          new NewTopic(topics.predictions(), Optional.of(partitions), Optional.empty()),
+          new NewTopic(topics.deadLetters(), Optional.of(1), Optional.empty()),
+          new NewTopic(topics.shadow(), Optional.of(partitions), Optional.empty()),
+          new NewTopic(topics.comparisons(), Optional.of(partitions), Optional.empty()),
+          new NewTopic(topics.control(), Optional.of(1), Optional.empty()).configs(compacted),
+          new NewTopic(topics.status(), Optional.of(1), Optional.empty()).configs(compacted)));
+      extra.forEach(t -> wanted.add(new NewTopic(t, Optional.of(1), Optional.empty())));
+      List<String> missing = new ArrayList<>();
+      for (NewTopic topic : wanted) {
+        if (existing.contains(topic.name())) {
+          continue;
+        }
+        if (!create) {
+          missing.add(topic.name());
+          continue;
+        }
+        try {
+          admin.createTopics(List.of(topic)).all().get();
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new ConfigException("Cannot create topic " + topic.name() + ": " + e.getCause().getMessage()
+                + " (create it yourself, or grant Create on it)");
+          }
+        }
+      }
+      if (!missing.isEmpty()) {
+        throw new ConfigException("Missing topics " + missing + " and topics.create=false: create them first");
+      }
+    }
+  }
+}
