@@ -18,6 +18,7 @@ import io.kinfer.worker.config.StreamsProperties;
 import io.kinfer.worker.config.TopicSetup;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.engine.OnnxEngine;
+import io.kinfer.worker.http.WorkerHttpServer;
 import io.kinfer.worker.repository.ModelLoadException;
 import io.kinfer.worker.repository.ModelRepository;
 import java.nio.file.Path;
@@ -46,6 +47,7 @@ public final class Worker implements AutoCloseable {
   private final PlanRoutingTable routes;
   private final ModelLifecycle lifecycle;
   private final StatusPublisher status;
+  private WorkerHttpServer http;
 
   private Worker(WorkerConfig config, OnnxEngine engine, KafkaStreams streams, MetricRegistry metrics,
       List<String> loadFailures, PlanRoutingTable routes, ModelLifecycle lifecycle, StatusPublisher status) {
@@ -112,7 +114,48 @@ public final class Worker implements AutoCloseable {
     LOG.info("Worker {} started: serving {} from {}, batches of up to {} or {} ms",
         workerId, engine.loaded(), config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG),
         config.getInt(WorkerConfig.MAX_BATCH_SIZE_CONFIG), config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG));
-    return new Worker(config, engine, streams, metrics, failures, routes, lifecycle, status);
+    Worker worker = new Worker(config, engine, streams, metrics, failures, routes, lifecycle, status);
+    try {
+      worker.http = new WorkerHttpServer(config.getString(WorkerConfig.HTTP_HOST_CONFIG),
+          config.getInt(WorkerConfig.HTTP_PORT_CONFIG), metrics, streams, worker.probe());
+    } catch (java.io.IOException e) {
+      worker.close();
+      throw new IllegalStateException("Cannot serve /metrics on port " + config.getInt(WorkerConfig.HTTP_PORT_CONFIG)
+          + ": " + e.getMessage() + " (set http.port to a free port, or 0)", e);
+    }
+    LOG.info("Metrics, health and readiness on http://{}:{}/", config.getString(WorkerConfig.HTTP_HOST_CONFIG),
+        worker.http.port());
+    return worker;
+  }
+
+  private WorkerHttpServer.Probe probe() {
+    return new WorkerHttpServer.Probe() {
+      @Override
+      public KafkaStreams.State state() {
+        return streams.state();
+      }
+
+      @Override
+      public String missingVersions() {
+        List<String> missing = new ArrayList<>();
+        routes.plans().values().forEach(plan -> plan.versions().forEach(v -> {
+          if (!engine.loaded().contains(new ModelVersion(plan.model(), v))) {
+            missing.add(plan.model() + ":" + v);
+          }
+        }));
+        return missing.isEmpty() ? null : "Plan versions not loaded yet: " + missing;
+      }
+
+      @Override
+      public String engineProblem() {
+        return engine.loaded().isEmpty() ? "No model version is loaded" : null;
+      }
+    };
+  }
+
+  /** The port of /metrics, /health and /ready. */
+  public int httpPort() {
+    return http.port();
   }
 
   public KafkaStreams.State state() {
@@ -152,6 +195,9 @@ public final class Worker implements AutoCloseable {
     status.close();
     lifecycle.close();
     engine.close();
+    if (http != null) {
+      http.close();
+    }
     SharedMetricRegistries.remove("kinfer-" + config.workerId());
   }
 }

@@ -63,7 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--summary-json", description = "also write the summary here as JSON")
   Path summaryJson;
 
-  @Option(names = "--no-rollout", description = "skip the rollout (v1 → shadow v2 → canary 10% → promote → rollback)")
+  @Option(names = "--no-rollout", description = "skip the rollout (v1 → shadow v2 → canary 10%% → promote → rollback)")
   boolean noRollout;
 
   private DemoRollout rollout;

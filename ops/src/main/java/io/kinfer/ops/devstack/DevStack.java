@@ -114,6 +114,7 @@ public final class DevStack implements AutoCloseable {
     config.put(WorkerConfig.STATE_DIR_CONFIG, stateDir.toString());
     config.put(WorkerConfig.WORKER_ID_CONFIG, "devstack-worker");
     config.put(WorkerConfig.CONTROL_TRUSTED_KEYS_DIR_CONFIG, keysDir.toString());
+    config.put(WorkerConfig.HTTP_PORT_CONFIG, 0);
     config.putAll(overrides);
     return config;
   }

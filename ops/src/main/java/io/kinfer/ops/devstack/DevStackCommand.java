@@ -23,13 +23,16 @@ public final class DevStackCommand implements Callable<Integer> {
   @Option(names = "--partitions", defaultValue = "4", description = "partitions of the request topic")
   int partitions;
 
+  @Option(names = "--http-port", defaultValue = "8080", description = "worker's /metrics, /health, /ready (default: ${DEFAULT-VALUE})")
+  int httpPort;
+
   @Option(names = "--no-worker", description = "start only broker, registry and models")
   boolean noWorker;
 
   @Override
   public Integer call() throws Exception {
     DevStack stack = DevStack.start(new DevStack.Options(dataDir, kafkaPort, registryPort, null, partitions,
-        noWorker ? null : Map.of()));
+        noWorker ? null : Map.of(io.kinfer.worker.config.WorkerConfig.HTTP_PORT_CONFIG, httpPort)));
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       stack.close();
@@ -39,7 +42,8 @@ public final class DevStackCommand implements Callable<Integer> {
     System.out.println("Schema Registry:  " + stack.registryUrl());
     System.out.println("Model repository: " + stack.modelsDir());
     System.out.println("Operator key:     " + stack.opsKeyFile() + "  (ops ctl --key " + stack.opsKeyFile() + " ...)");
-    System.out.println(noWorker ? "No worker started." : "Worker: running (" + stack.worker().engine().loaded() + ")");
+    System.out.println(noWorker ? "No worker started." : "Worker:           " + stack.worker().engine().loaded()
+        + ", metrics http://127.0.0.1:" + stack.worker().httpPort() + "/metrics (/health, /ready)");
     System.out.println("Ctrl-C to stop.");
     done.await();
     return 0;

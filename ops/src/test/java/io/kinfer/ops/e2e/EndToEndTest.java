@@ -21,6 +21,10 @@ import io.kinfer.worker.engine.EngineOptions;
 import io.kinfer.worker.engine.OnnxEngine;
 import io.kinfer.worker.models.SampleModels;
 import io.kinfer.worker.repository.ModelRepository;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -60,7 +64,8 @@ class EndToEndTest {
           WorkerConfig.MODEL_REPOSITORY_CONFIG, models.toString(),
           WorkerConfig.STATE_DIR_CONFIG, dir.resolve("state").toString(),
           WorkerConfig.WORKER_ID_CONFIG, "e2e-worker",
-          WorkerConfig.MAX_BATCH_SIZE_CONFIG, 32));
+          WorkerConfig.MAX_BATCH_SIZE_CONFIG, 32,
+          WorkerConfig.HTTP_PORT_CONFIG, 0));
       RestSchemaRegistryClient client = new RestSchemaRegistryClient(registry.url());
       RequestFactory factory = new RequestFactory("e2e", 99);
       Map<String, InferenceResponse> answers = new ConcurrentHashMap<>();
@@ -68,7 +73,9 @@ class EndToEndTest {
           PredictionTracker tracker = new PredictionTracker(kafka.bootstrapServers(), client,
               Topics.DEFAULT_PREDICTIONS, factory, r -> answers.put(r.getId(), r));
           LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, Topics.DEFAULT_REQUESTS, factory)) {
+        assertThat(http(worker, "/ready").statusCode()).as("not ready before Streams runs").isEqualTo(503);
         await().atMost(Duration.ofSeconds(60)).until(() -> worker.state() == KafkaStreams.State.RUNNING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> http(worker, "/ready").statusCode() == 200);
 
         generator.run(0, REQUESTS, 0);
         await().atMost(Duration.ofMinutes(3)).until(() -> tracker.answered() >= REQUESTS);
@@ -80,6 +87,17 @@ class EndToEndTest {
         assertThat(tracker.foreign()).isZero();
         assertThat(tracker.statuses()).containsExactly(Map.entry(Status.OK, (long) REQUESTS));
         assertThat(tracker.meanBatchSize()).isGreaterThan(1.0);
+
+        HttpResponse<String> health = http(worker, "/health");
+        assertThat(health.statusCode()).isEqualTo(200);
+        Map<String, Double> metrics = PrometheusText.parse(http(worker, "/metrics").body());
+        assertThat(metrics).containsEntry("kinfer_requests_total{model=\"mlp\"}", (double) REQUESTS);
+        assertThat(metrics).containsEntry("kinfer_responses_total{model=\"mlp\",status=\"OK\",version=\"2\"}",
+            (double) REQUESTS);
+        assertThat(metrics.get("kinfer_batch_size_count{model=\"mlp\",version=\"2\"}")).isPositive();
+        assertThat(metrics.keySet()).anyMatch(k -> k.startsWith("kafka_stream_thread_metrics_commit_latency_avg{"));
+        assertThat(metrics.keySet()).anyMatch(k -> k.startsWith("kafka_consumer_fetch_manager_metrics_records_lag_max{"));
+        assertThat(metrics.keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes{"));
       }
       assertOutputsEqualDirectOnnxRuntime(models, factory, answers);
     }
@@ -100,6 +118,15 @@ class EndToEndTest {
           assertThat(got[c]).as("request %d class %d", i, c).isCloseTo(want[c], within(1e-5f));
         }
       }
+    }
+  }
+
+  static HttpResponse<String> http(Worker worker, String path) {
+    try {
+      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + worker.httpPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -68,6 +68,10 @@ public final class WorkerConfig extends AbstractConfig {
   static final String STATUS_INTERVAL_MS_DOC = "How often the worker publishes its status when nothing happens.";
   public static final String MODEL_UNLOAD_GRACE_MS_CONFIG = "model.unload.grace.ms";
   static final String MODEL_UNLOAD_GRACE_MS_DOC = "How long a version no plan uses stays loaded (buffered requests routed to it drain first).";
+  public static final String HTTP_PORT_CONFIG = "http.port";
+  static final String HTTP_PORT_DOC = "Port of /metrics (Prometheus), /health and /ready; 0 = any free port.";
+  public static final String HTTP_HOST_CONFIG = "http.host";
+  static final String HTTP_HOST_DOC = "Address the HTTP endpoints bind to.";
   public static final String TOPICS_CREATE_CONFIG = "topics.create";
   static final String TOPICS_CREATE_DOC = "Create missing output, control and status topics at start (the request topic must exist).";
   public static final String MAX_BATCH_SIZE_CONFIG = "max.batch.size";
@@ -112,6 +116,8 @@ public final class WorkerConfig extends AbstractConfig {
       .define(CONTROL_TRUSTED_KEYS_DIR_CONFIG, Type.STRING, "", Importance.HIGH, CONTROL_TRUSTED_KEYS_DIR_DOC)
       .define(STATUS_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(100), Importance.LOW, STATUS_INTERVAL_MS_DOC)
       .define(MODEL_UNLOAD_GRACE_MS_CONFIG, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW, MODEL_UNLOAD_GRACE_MS_DOC)
+      .define(HTTP_PORT_CONFIG, Type.INT, 8080, Range.between(0, 65535), Importance.MEDIUM, HTTP_PORT_DOC)
+      .define(HTTP_HOST_CONFIG, Type.STRING, "0.0.0.0", Importance.LOW, HTTP_HOST_DOC)
       .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.LOW, TOPICS_CREATE_DOC)
       .define(MAX_BATCH_SIZE_CONFIG, Type.INT, 64, Range.between(1, 65536), Importance.HIGH, MAX_BATCH_SIZE_DOC)
       .define(MAX_WAIT_MS_CONFIG, Type.LONG, 5L, Range.between(0, 60_000), Importance.HIGH, MAX_WAIT_MS_DOC)
