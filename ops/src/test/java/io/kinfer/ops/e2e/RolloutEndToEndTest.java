@@ -103,7 +103,8 @@ class RolloutEndToEndTest {
         WorkerConfig.APPLICATION_ID_CONFIG, appId,
         WorkerConfig.WORKER_ID_CONFIG, appId + "-w",
         WorkerConfig.CONTROL_TRUSTED_KEYS_DIR_CONFIG, keys.toString(),
-        WorkerConfig.STATUS_INTERVAL_MS_CONFIG, 500)));
+        WorkerConfig.STATUS_INTERVAL_MS_CONFIG, 500,
+        WorkerConfig.HTTP_PORT_CONFIG, 0)));
     await().atMost(Duration.ofSeconds(60)).until(() -> worker.state() == KafkaStreams.State.RUNNING);
     return worker;
   }
@@ -183,7 +184,12 @@ class RolloutEndToEndTest {
     List<InferenceResponse> shadows = new ArrayList<>();
     AvroWireDeserializer<InferenceResponse> responses = new AvroWireDeserializer<>(client, InferenceResponse.getClassSchema());
     TopicReader.read(kafka.bootstrapServers(), TOPICS.shadow(), new StringDeserializer(), new ByteArrayDeserializer(), 0,
-        r -> shadows.add(responses.deserialize(TOPICS.shadow(), r.value())));
+        r -> {
+          InferenceResponse response = responses.deserialize(TOPICS.shadow(), r.value());
+          if (factory.index(response.getId()) >= 0) { // this test's requests only; the topic is shared
+            shadows.add(response);
+          }
+        });
     assertThat(shadows).isNotEmpty().allSatisfy(r -> {
       assertThat(r.getVariant()).isEqualTo("SHADOW");
       assertThat(r.getVersion()).isEqualTo("2");
@@ -191,7 +197,12 @@ class RolloutEndToEndTest {
     List<ShadowComparison> comparisons = new ArrayList<>();
     AvroWireDeserializer<ShadowComparison> decoder = new AvroWireDeserializer<>(client, ShadowComparison.getClassSchema());
     TopicReader.read(kafka.bootstrapServers(), TOPICS.comparisons(), new StringDeserializer(), new ByteArrayDeserializer(), 0,
-        r -> comparisons.add(decoder.deserialize(TOPICS.comparisons(), r.value())));
+        r -> {
+          ShadowComparison comparison = decoder.deserialize(TOPICS.comparisons(), r.value());
+          if (factory.index(comparison.getId()) >= 0) {
+            comparisons.add(comparison);
+          }
+        });
     assertThat(comparisons).hasSameSizeAs(shadows);
     ModelVersion v1 = new ModelVersion("mlp", "1");
     ModelVersion v2 = new ModelVersion("mlp", "2");
@@ -257,6 +268,40 @@ class RolloutEndToEndTest {
     } finally {
       Files.walk(corrupt).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
+  }
+
+  @Test
+  void shouldExportEverySeriesTheDashboardAndAlertRulesQuery() throws Exception {
+    RequestFactory factory = new RequestFactory("metrics", 3);
+    try (ControlClient ops = control(); Worker worker = startWorker("rollout-metrics");
+        PredictionTracker tracker = new PredictionTracker(kafka.bootstrapServers(), client, TOPICS.predictions(),
+            factory, null);
+        LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, TOPICS.requests(), factory)) {
+      ops.deploy("mlp", "1");
+      ControlCommand shadowed = ops.shadow("mlp", "2", 1.0);
+      awaitApplied(worker, shadowed);
+      generator.run(0, 300, 0);
+      generator.producer().send(new ProducerRecord<>(TOPICS.requests(), "bad", null)).get();
+      try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers()),
+          new org.apache.kafka.common.serialization.ByteArraySerializer(),
+          new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+        raw.send(new ProducerRecord<>(TOPICS.requests(), "bad".getBytes(), "not avro".getBytes())).get();
+        raw.send(new ProducerRecord<>(TOPICS.control(), "mlp".getBytes(), "not a command".getBytes())).get();
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> tracker.answered() >= 300);
+      await().atMost(Duration.ofSeconds(30)).until(() -> !missingSeries(worker).contains("kinfer_control_rejected_total")
+          && !missingSeries(worker).contains("kinfer_dead_letters_total"));
+      assertThat(missingSeries(worker)).isEmpty();
+    }
+  }
+
+  private static Set<String> missingSeries(Worker worker) throws Exception {
+    String body = EndToEndTest.http(worker, "/metrics").body();
+    Set<String> exported = new java.util.TreeSet<>();
+    PrometheusText.parse(body).keySet().forEach(series -> exported.add(series.replaceAll("\\{.*", "")));
+    Set<String> missing = new java.util.TreeSet<>(io.kinfer.ops.deploy.DeploymentFilesTest.referencedMetrics());
+    missing.removeAll(exported);
+    return missing;
   }
 
   /** Sends one request for each of 200 keys and returns the version that answered each key. */

@@ -1,0 +1,34 @@
+package io.kinfer.ops.load;
+
+import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.topology.Topics;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ops load}: open-loop request generator against any cluster (docker-compose uses it). */
+@Command(name = "load", mixinStandardHelpOptions = true,
+    description = "Produce sample-model requests at a fixed rate (open loop), with progress.")
+public final class LoadCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092") String bootstrap;
+  @Option(names = "--registry", defaultValue = "http://127.0.0.1:8081") String registry;
+  @Option(names = "--topic", defaultValue = Topics.DEFAULT_REQUESTS) String topic;
+  @Option(names = "--rate", defaultValue = "500", description = "requests per second (default: ${DEFAULT-VALUE})") double rate;
+  @Option(names = "--requests", defaultValue = "0", description = "how many; 0 = until stopped") long requests;
+  @Option(names = "--id-prefix", defaultValue = "load", description = "request ids are PREFIX-N") String prefix;
+
+  @Override
+  public Integer call() {
+    RequestFactory factory = new RequestFactory(prefix + "-" + System.currentTimeMillis(), 1);
+    try (LoadGenerator generator = new LoadGenerator(bootstrap, new RestSchemaRegistryClient(registry), topic, factory)) {
+      long chunk = Math.max(1, (long) rate);
+      long start = System.currentTimeMillis();
+      for (long sent = 0; requests == 0 || sent < requests; sent += chunk) {
+        long n = requests == 0 ? chunk : Math.min(chunk, requests - sent);
+        generator.run(sent, n, rate);
+        System.out.printf("sent %,d requests (%.0f/s)%n", sent + n, (sent + n) * 1000.0 / Math.max(1, System.currentTimeMillis() - start));
+      }
+    }
+    return 0;
+  }
+}
