@@ -130,7 +130,9 @@ public final class OnnxEngine implements InferenceEngine {
       opts.addCUDA(options.cudaDeviceId());
     } catch (OrtException e) {
       if (!options.cpuFallback()) {
-        throw new ModelLoadException("CUDA device " + options.cudaDeviceId() + " unusable: " + e.getMessage(), e);
+        throw new ModelLoadException("CUDA device " + options.cudaDeviceId() + " unusable: " + e.getMessage()
+            + ". The GPU build needs an NVIDIA driver plus the CUDA 12 and cuDNN 9 runtime libraries on the"
+            + " library path (the runtime-gpu image has them); or set device=cpu / device.cpu.fallback=true", e);
       }
       LOG.warn("CUDA device {} unusable ({}); falling back to CPU", options.cudaDeviceId(), e.getMessage());
     }

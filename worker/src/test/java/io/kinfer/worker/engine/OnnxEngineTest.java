@@ -174,6 +174,16 @@ class OnnxEngineTest {
     }
   }
 
+  @Test
+  void shouldServeOnCpuWhenCudaIsAbsentAndFallbackIsAllowed() throws Exception {
+    try (OnnxEngine fallback = new OnnxEngine(new EngineOptions(EngineOptions.CUDA, 0, true, 0))) {
+      fallback.load(new ModelRepository(models, 1 << 30).load(V1));
+      float[] x = features(new Random(2));
+      assertThat(probabilities(fallback.infer(V1, List.of(request("f", x))).outcomes().get(0)))
+          .containsExactly(probabilities(engine.infer(V1, List.of(request("c", x))).outcomes().get(0)));
+    }
+  }
+
   static int argmax(float[] p) {
     int best = 0;
     for (int i = 1; i < p.length; i++) {
