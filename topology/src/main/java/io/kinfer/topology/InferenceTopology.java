@@ -15,6 +15,8 @@ import io.kinfer.topology.batch.BatchProcessor;
 import io.kinfer.topology.batch.InferenceTimeEstimates;
 import io.kinfer.topology.control.ControlPlane;
 import io.kinfer.topology.control.ControlProcessor;
+import io.kinfer.topology.infer.EngineHealth;
+import io.kinfer.topology.infer.FailureIsolation;
 import io.kinfer.topology.infer.InferProcessor;
 import io.kinfer.topology.infer.InferenceEngine;
 import io.kinfer.topology.route.PlanRoutingTable;
@@ -22,6 +24,7 @@ import io.kinfer.topology.route.RouteProcessor;
 import io.kinfer.topology.shadow.ShadowProcessor;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
@@ -43,6 +46,7 @@ public final class InferenceTopology {
   public static final String PREDICTIONS_SINK = "predictions-sink";
   public static final String SHADOW_SINK = "shadow-sink";
   public static final String COMPARISONS_SINK = "comparisons-sink";
+  public static final String DEAD_LETTERS_SINK = "dead-letters-sink";
   public static final String CONTROL_SOURCE = "control-source";
   public static final String CONTROL = "control";
   public static final String CONTROL_STORE = "control-plans";
@@ -55,6 +59,11 @@ public final class InferenceTopology {
 
   public static Topology build(TopologyConfig config, InferenceEngine engine, PlanRoutingTable routes,
       ControlPlane control, SchemaRegistry registry, PipelineMetrics metrics) {
+    return build(config, engine, routes, control, registry, metrics, new EngineHealth());
+  }
+
+  public static Topology build(TopologyConfig config, InferenceEngine engine, PlanRoutingTable routes,
+      ControlPlane control, SchemaRegistry registry, PipelineMetrics metrics, EngineHealth health) {
     Topics topics = config.topics();
     String worker = config.workerId();
     InferenceTimeEstimates estimates = new InferenceTimeEstimates();
@@ -64,7 +73,8 @@ public final class InferenceTopology {
     topology.addSource(SOURCE, Serdes.String().deserializer(),
         new AvroWireDeserializer<InferenceRequest>(registry, InferenceRequest.getClassSchema()),
         topics.requests());
-    topology.addProcessor(ROUTE, () -> new RouteProcessor(routes, BATCH, PREDICTIONS_SINK, metrics, worker), SOURCE);
+    topology.addProcessor(ROUTE, () -> new RouteProcessor(routes, BATCH, PREDICTIONS_SINK, DEAD_LETTERS_SINK,
+        topics.requests(), metrics, worker), SOURCE);
     topology.addProcessor(BATCH,
         () -> new BatchProcessor(BATCH_STORE, INFER, PREDICTIONS_SINK, model -> routes.policy(model, defaults),
             config.punctuateInterval(), config.maxBufferedRequests(), estimates, metrics, worker),
@@ -75,13 +85,20 @@ public final class InferenceTopology {
         // never reaches the changelog, only the tombstone does (half the changelog traffic).
         .withCachingEnabled()
         .withLoggingEnabled(Map.of()), BATCH);
-    topology.addProcessor(INFER,
-        () -> new InferProcessor(engine, estimates, metrics, worker, PREDICTIONS_SINK, SHADOW), BATCH);
+    FailureIsolation isolation = new FailureIsolation(engine, config.engineRetryBackoffMs(), FailureIsolation.threadSleep());
+    topology.addProcessor(INFER, () -> new InferProcessor(estimates, metrics, worker, PREDICTIONS_SINK, SHADOW,
+        DEAD_LETTERS_SINK, topics.requests(), isolation, health), BATCH);
     topology.addProcessor(SHADOW, () -> new ShadowProcessor(engine, SHADOW_SINK, COMPARISONS_SINK, metrics, worker),
         INFER);
     topology.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(),
         new AvroWireSerializer<InferenceResponse>(registry, InferenceResponse.getClassSchema(), false),
         ROUTE, BATCH, INFER);
+    // Dead-letter copies of decodable but unservable requests, encoded under the request topic's
+    // subject so they read back like what the producer sent.
+    AvroWireSerializer<InferenceRequest> requestWire =
+        new AvroWireSerializer<>(registry, InferenceRequest.getClassSchema(), false);
+    Serializer<InferenceRequest> asRequest = (topic, request) -> requestWire.serialize(topics.requests(), request);
+    topology.addSink(DEAD_LETTERS_SINK, topics.deadLetters(), Serdes.String().serializer(), asRequest, ROUTE, INFER);
     topology.addSink(SHADOW_SINK, topics.shadow(), Serdes.String().serializer(),
         new AvroWireSerializer<InferenceResponse>(registry, InferenceResponse.getClassSchema(), false), SHADOW);
     topology.addSink(COMPARISONS_SINK, topics.comparisons(), Serdes.String().serializer(),

@@ -10,9 +10,17 @@ import java.time.Duration;
  * @param maxWait flush a batch when its oldest request has waited this long
  * @param maxBufferedRequests per task; above it new requests are answered REJECTED
  * @param workerId written into every response
+ * @param engineRetryBackoffMs pauses before retrying a batch the engine failed entirely
  */
 public record TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait,
-    int maxBufferedRequests, String workerId) {
+    int maxBufferedRequests, String workerId, long[] engineRetryBackoffMs) {
+
+  /** Waits before retrying a batch the engine failed entirely; then its requests are answered ERROR. */
+  public static final long[] DEFAULT_ENGINE_RETRY_BACKOFF_MS = {100, 400, 1600};
+
+  public TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait, int maxBufferedRequests, String workerId) {
+    this(topics, maxBatchSize, maxWait, maxBufferedRequests, workerId, DEFAULT_ENGINE_RETRY_BACKOFF_MS);
+  }
 
   public TopologyConfig {
     if (maxBatchSize < 1) {

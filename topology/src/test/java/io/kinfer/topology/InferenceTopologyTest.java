@@ -14,6 +14,9 @@ import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.errors.DeadLetterHandler;
 import io.kinfer.topology.control.CommandVerifier;
 import io.kinfer.topology.control.ControlPlane;
+import io.kinfer.topology.infer.BatchResult;
+import io.kinfer.topology.infer.EngineHealth;
+import io.kinfer.topology.infer.InferenceEngine;
 import io.kinfer.topology.route.PlanRoutingTable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -160,6 +163,11 @@ class InferenceTopologyTest {
     assertThat(r.getStatus()).isEqualTo(Status.ERROR);
     assertThat(r.getError()).contains("Unknown model 'nope'").contains("mlp:1");
     assertThat(engine.batchSizes).isEmpty();
+    TestRecord<byte[], byte[]> copy = deadLetters.readRecord();
+    assertThat(requestDeserializer().deserialize(Topics.DEFAULT_REQUESTS, copy.value()).getId()).isEqualTo("u1");
+    assertThat(header(copy, HeaderNames.ERROR_STAGE)).isEqualTo("route");
+    assertThat(header(copy, HeaderNames.ERROR_CLASS)).isEqualTo("UnknownModel");
+    assertThat(header(copy, HeaderNames.SOURCE_OFFSET)).isEqualTo("0");
   }
 
   @Test
@@ -190,6 +198,17 @@ class InferenceTopologyTest {
     assertThat(byId.get("bad").getError()).contains("expected FP32");
     assertThat(byId.get("ok1").getStatus()).isEqualTo(Status.OK);
     assertThat(byId.get("ok2").getStatus()).isEqualTo(Status.OK);
+    TestRecord<byte[], byte[]> copy = deadLetters.readRecord();
+    assertThat(requestDeserializer().deserialize(Topics.DEFAULT_REQUESTS, copy.value())).isEqualTo(bad);
+    assertThat(header(copy, HeaderNames.ERROR_STAGE)).isEqualTo("infer");
+    assertThat(header(copy, HeaderNames.ERROR_MESSAGE)).contains("expected FP32");
+    assertThat(header(copy, HeaderNames.SOURCE_OFFSET)).isEqualTo("1");
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertThat(metricRegistry.counter("kinfer.dead.letters.infer").getCount()).isEqualTo(1);
+  }
+
+  private AvroWireDeserializer<InferenceRequest> requestDeserializer() {
+    return new AvroWireDeserializer<>(registry, InferenceRequest.getClassSchema());
   }
 
   @Test
@@ -259,6 +278,53 @@ class InferenceTopologyTest {
 
     assertThat(predictions.readValuesToList()).extracting(InferenceResponse::getId)
         .containsExactly("r0", "r1", "r2", "r3", "r4");
+  }
+
+  @Test
+  void shouldAnswerErrorAfterRetriesWhenTheEngineIsDownAndReportItUntilItRecovers() {
+    InferenceEngine down = new InferenceEngine() {
+      boolean failing = true;
+
+      @Override
+      public Set<ModelVersion> loaded() {
+        return Set.of(MLP_1);
+      }
+
+      @Override
+      public BatchResult infer(ModelVersion version, List<InferenceRequest> requests) {
+        if (failing) {
+          failing = requests.stream().noneMatch(r -> r.getId().equals("after-recovery"));
+          if (failing) {
+            throw new IllegalStateException("CUDA error: device lost");
+          }
+        }
+        return engine.infer(version, requests);
+      }
+    };
+    EngineHealth health = new EngineHealth();
+    TopologyConfig config = new TopologyConfig(Topics.defaults(), 4, Duration.ofMillis(10), 1000, "w1", new long[] {1, 2});
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "kinfer-test-down");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    driver = new TopologyTestDriver(InferenceTopology.build(config, down, new PlanRoutingTable(down::loaded, Map.of()),
+        noControl(), registry, new PipelineMetrics(metricRegistry), health), props, START);
+    requests = driver.createInputTopic(Topics.DEFAULT_REQUESTS, new StringSerializer(), new ByteArraySerializer());
+    predictions = driver.createOutputTopic(Topics.DEFAULT_PREDICTIONS, new StringDeserializer(),
+        new AvroWireDeserializer<>(registry, InferenceResponse.getClassSchema()));
+
+    for (int i = 0; i < 4; i++) {
+      send(request("r" + i, "mlp", i));
+    }
+    assertThat(predictions.readValuesToList()).hasSize(4).allSatisfy(r -> {
+      assertThat(r.getStatus()).isEqualTo(Status.ERROR);
+      assertThat(r.getError()).contains("Inference engine failed").contains("device lost");
+    });
+    assertThat(health.problem()).contains("device lost");
+
+    send(request("after-recovery", "mlp", 1));
+    driver.advanceWallClockTime(Duration.ofMillis(20));
+    assertThat(predictions.readValue().getStatus()).isEqualTo(Status.OK);
+    assertThat(health.problem()).isNull();
   }
 
   @Test

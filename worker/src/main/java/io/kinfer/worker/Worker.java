@@ -9,6 +9,7 @@ import io.kinfer.topology.InferenceTopology;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.control.CommandVerifier;
+import io.kinfer.topology.infer.EngineHealth;
 import io.kinfer.topology.control.ControlPlane;
 import io.kinfer.topology.route.PlanRoutingTable;
 import io.kinfer.worker.config.TrustedKeys;
@@ -47,10 +48,13 @@ public final class Worker implements AutoCloseable {
   private final PlanRoutingTable routes;
   private final ModelLifecycle lifecycle;
   private final StatusPublisher status;
+  private final EngineHealth engineHealth;
   private WorkerHttpServer http;
 
   private Worker(WorkerConfig config, OnnxEngine engine, KafkaStreams streams, MetricRegistry metrics,
-      List<String> loadFailures, PlanRoutingTable routes, ModelLifecycle lifecycle, StatusPublisher status) {
+      List<String> loadFailures, PlanRoutingTable routes, ModelLifecycle lifecycle, StatusPublisher status,
+      EngineHealth engineHealth) {
+    this.engineHealth = engineHealth;
     this.config = config;
     this.engine = engine;
     this.streams = streams;
@@ -103,8 +107,9 @@ public final class Worker implements AutoCloseable {
         config.producerConfig(), registry, Duration.ofMillis(config.getLong(WorkerConfig.STATUS_INTERVAL_MS_CONFIG)));
     failures.forEach(f -> status.report("load failed: " + f));
     ControlPlane control = new ControlPlane(new CommandVerifier(TrustedKeys.load(config)), lifecycle, status);
+    EngineHealth engineHealth = new EngineHealth();
     Topology topology = InferenceTopology.build(config.topologyConfig(), engine, routes, control, registry,
-        new PipelineMetrics(metrics));
+        new PipelineMetrics(metrics), engineHealth);
     KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, registryName));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("Stream thread failed; replacing it (its tasks resume from the last commit)", e);
@@ -114,7 +119,7 @@ public final class Worker implements AutoCloseable {
     LOG.info("Worker {} started: serving {} from {}, batches of up to {} or {} ms",
         workerId, engine.loaded(), config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG),
         config.getInt(WorkerConfig.MAX_BATCH_SIZE_CONFIG), config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG));
-    Worker worker = new Worker(config, engine, streams, metrics, failures, routes, lifecycle, status);
+    Worker worker = new Worker(config, engine, streams, metrics, failures, routes, lifecycle, status, engineHealth);
     try {
       worker.http = new WorkerHttpServer(config.getString(WorkerConfig.HTTP_HOST_CONFIG),
           config.getInt(WorkerConfig.HTTP_PORT_CONFIG), metrics, streams, worker.probe());
@@ -148,7 +153,11 @@ public final class Worker implements AutoCloseable {
 
       @Override
       public String engineProblem() {
-        return engine.loaded().isEmpty() ? "No model version is loaded" : null;
+        if (engine.loaded().isEmpty()) {
+          return "No model version is loaded";
+        }
+        String failing = engineHealth.problem();
+        return failing == null ? null : "Inference engine failing: " + failing;
       }
     };
   }

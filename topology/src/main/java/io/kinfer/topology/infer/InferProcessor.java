@@ -8,6 +8,7 @@ import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.batch.Batch;
 import io.kinfer.topology.batch.InferenceTimeEstimates;
+import io.kinfer.topology.errors.DeadLetters;
 import io.kinfer.topology.publish.ResponseHeaders;
 import io.kinfer.topology.publish.Responses;
 import io.kinfer.topology.shadow.ShadowWork;
@@ -21,26 +22,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one batch through the {@link InferenceEngine} and forwards exactly one response per request:
- * EXPIRED for requests past their deadline (not inferred), OK or ERROR for the rest. Requests
+ * Runs one batch through the {@link InferenceEngine} (via {@link FailureIsolation}) and forwards exactly one response per request:
+ * EXPIRED for requests past their deadline (not inferred), OK or ERROR for the rest (an ERROR also
+ * leaves a dead-letter copy; a failing batch is isolated by {@link FailureIsolation}). Requests
  * sampled for shadow versions are then handed to the shadow step with their primary outcome.
  */
 public final class InferProcessor implements Processor<String, Batch, String, Object> {
   private static final Logger LOG = LoggerFactory.getLogger(InferProcessor.class);
 
-  private final InferenceEngine engine;
   private final InferenceTimeEstimates estimates;
   private final PipelineMetrics metrics;
   private final String workerId;
   private final String publishChild;
   private final String shadowChild;
+  private final String deadLetterChild;
+  private final String requestsTopic;
+  private final FailureIsolation isolation;
+  private final EngineHealth health;
   private ProcessorContext<String, Object> context;
 
-  public InferProcessor(InferenceEngine engine, InferenceTimeEstimates estimates,
-      PipelineMetrics metrics, String workerId, String publishChild, String shadowChild) {
-    this.engine = engine;
+  public InferProcessor(InferenceTimeEstimates estimates, PipelineMetrics metrics,
+      String workerId, String publishChild, String shadowChild, String deadLetterChild, String requestsTopic,
+      FailureIsolation isolation, EngineHealth health) {
     this.publishChild = publishChild;
     this.shadowChild = shadowChild;
+    this.deadLetterChild = deadLetterChild;
+    this.requestsTopic = requestsTopic;
+    this.isolation = isolation;
+    this.health = health;
     this.estimates = estimates;
     this.metrics = metrics;
     this.workerId = workerId;
@@ -72,16 +81,18 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
   private void run(ModelVersion version, List<BufferedRequest> live, long now) {
     List<InferenceRequest> requests = new ArrayList<>(live.size());
     live.forEach(r -> requests.add(r.getRequest()));
-    BatchResult result;
-    try {
-      result = engine.infer(version, requests);
-    } catch (RuntimeException e) {
-      LOG.warn("Inference failed for a batch of {} on {}: {}", live.size(), version, e.toString());
-      for (BufferedRequest request : live) {
-        publish(request, Responses.batched(request, Status.ERROR, "Inference engine failed: " + e,
-            List.of(), queueWaitMicros(request, now), 0, live.size(), workerId));
+    FailureIsolation.Isolated isolated = isolation.run(version, requests);
+    BatchResult result = isolated.result();
+    if (isolated.engineDown()) {
+      String why = result.outcomes().get(0).error();
+      LOG.error("Engine failed every request of a batch of {} on {} after retries: {}", live.size(), version, why);
+      health.failing(version + ": " + why);
+    } else {
+      health.serving();
+      if (isolated.engineCalls() > 1) {
+        LOG.warn("Batch of {} on {} needed {} engine calls to isolate failing requests", live.size(), version,
+            isolated.engineCalls());
       }
-      return;
     }
     long inferenceMicros = TimeUnit.NANOSECONDS.toMicros(result.engineNanos());
     estimates.record(version, result.engineNanos() / 1e6);
@@ -95,6 +106,9 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
       metrics.queueWait(version, waited);
       publish(request, Responses.batched(request, outcome.isOk() ? Status.OK : Status.ERROR,
           outcome.error(), outcome.outputs(), waited, inferenceMicros, live.size(), workerId));
+      if (!outcome.isOk()) {
+        deadLetter(request, outcome.error());
+      }
       if (outcome.isOk() && !request.getShadows().isEmpty()) {
         shadowed.add(request);
         shadowedOutcomes.add(outcome);
@@ -105,6 +119,13 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
       context.forward(new Record<String, Object>(version.toString(),
           new ShadowWork(version, shadowed, shadowedOutcomes, inferenceMicros), now), shadowChild);
     }
+  }
+
+  private void deadLetter(BufferedRequest request, String error) {
+    String kind = error.startsWith(FailureIsolation.ENGINE_FAILED) ? "EngineFailure" : "InvalidRequest";
+    context.forward(new Record<String, Object>(request.getKey(), request.getRequest(), request.getRecordTimestamp(),
+        DeadLetters.headers(kind, error, DeadLetters.STAGE_INFER, requestsTopic, request)), deadLetterChild);
+    metrics.deadLetter(DeadLetters.STAGE_INFER);
   }
 
   private void publish(BufferedRequest request, InferenceResponse response) {

@@ -5,6 +5,7 @@ import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.Status;
 import io.kinfer.topology.PipelineMetrics;
+import io.kinfer.topology.errors.DeadLetters;
 import io.kinfer.topology.publish.ResponseHeaders;
 import io.kinfer.topology.publish.Responses;
 import java.util.Optional;
@@ -14,21 +15,26 @@ import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * Assigns each decoded request a model version (via the {@link RoutingTable}) and hands it to the
- * batcher; a request no version can serve is answered ERROR here, without batching.
+ * batcher; a request no version can serve is answered ERROR here, without batching, and a copy goes
+ * to the dead-letter topic.
  */
 public final class RouteProcessor implements Processor<String, InferenceRequest, String, Object> {
   private final RoutingTable routes;
   private final String batchChild;
   private final String errorChild;
+  private final String deadLetterChild;
+  private final String requestsTopic;
   private final PipelineMetrics metrics;
   private final String workerId;
   private ProcessorContext<String, Object> context;
 
-  public RouteProcessor(RoutingTable routes, String batchChild, String errorChild,
-      PipelineMetrics metrics, String workerId) {
+  public RouteProcessor(RoutingTable routes, String batchChild, String errorChild, String deadLetterChild,
+      String requestsTopic, PipelineMetrics metrics, String workerId) {
     this.routes = routes;
     this.batchChild = batchChild;
     this.errorChild = errorChild;
+    this.deadLetterChild = deadLetterChild;
+    this.requestsTopic = requestsTopic;
     this.metrics = metrics;
     this.workerId = workerId;
   }
@@ -45,6 +51,8 @@ public final class RouteProcessor implements Processor<String, InferenceRequest,
       return; // a tombstone on the request topic is not a request
     }
     metrics.request(request.getModel());
+    int partition = context.recordMetadata().map(m -> m.partition()).orElse(-1);
+    long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
     Optional<Assignment> assignment = routes.assign(record.key(), request);
     if (assignment.isEmpty()) {
       String what = request.getVersion() == null
@@ -55,6 +63,10 @@ public final class RouteProcessor implements Processor<String, InferenceRequest,
       metrics.response(response);
       context.forward(new Record<String, Object>(record.key(), response, context.currentSystemTimeMs(),
           ResponseHeaders.of(response)), errorChild);
+      context.forward(new Record<String, Object>(record.key(), request, record.timestamp(), DeadLetters.headers(
+          "UnknownModel", response.getError(), DeadLetters.STAGE_ROUTE, requestsTopic, partition, offset)),
+          deadLetterChild);
+      metrics.deadLetter(DeadLetters.STAGE_ROUTE);
       return;
     }
     Assignment a = assignment.get();
@@ -63,6 +75,7 @@ public final class RouteProcessor implements Processor<String, InferenceRequest,
         .setVersion(a.version().version()).setVariant(a.variant()).setPlanGeneration(a.planGeneration())
         .setShadows(a.shadows())
         .setRecordTimestamp(record.timestamp()).setEnqueuedAtMs(context.currentSystemTimeMs())
+        .setSourcePartition(partition).setSourceOffset(offset)
         .build();
     context.forward(record.withValue((Object) buffered), batchChild);
   }

@@ -68,6 +68,12 @@ public final class WorkerConfig extends AbstractConfig {
   static final String STATUS_INTERVAL_MS_DOC = "How often the worker publishes its status when nothing happens.";
   public static final String MODEL_UNLOAD_GRACE_MS_CONFIG = "model.unload.grace.ms";
   static final String MODEL_UNLOAD_GRACE_MS_DOC = "How long a version no plan uses stays loaded (buffered requests routed to it drain first).";
+  public static final String ENGINE_RETRY_BACKOFF_MS_CONFIG = "engine.retry.backoff.ms";
+  static final String ENGINE_RETRY_BACKOFF_MS_DOC = "Pauses before retrying a batch the engine failed entirely (engine down); after the last, its requests are answered ERROR.";
+  public static final String MAX_TENSOR_ELEMENTS_CONFIG = "max.tensor.elements";
+  static final String MAX_TENSOR_ELEMENTS_DOC = "Largest tensor (elements) a request may carry; checked from its shape before anything is allocated.";
+  public static final String MAX_BATCH_BYTES_CONFIG = "max.batch.bytes";
+  static final String MAX_BATCH_BYTES_DOC = "Largest input buffer of one engine call; a bigger batch is split.";
   public static final String HTTP_PORT_CONFIG = "http.port";
   static final String HTTP_PORT_DOC = "Port of /metrics (Prometheus), /health and /ready; 0 = any free port.";
   public static final String HTTP_HOST_CONFIG = "http.host";
@@ -116,6 +122,9 @@ public final class WorkerConfig extends AbstractConfig {
       .define(CONTROL_TRUSTED_KEYS_DIR_CONFIG, Type.STRING, "", Importance.HIGH, CONTROL_TRUSTED_KEYS_DIR_DOC)
       .define(STATUS_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(100), Importance.LOW, STATUS_INTERVAL_MS_DOC)
       .define(MODEL_UNLOAD_GRACE_MS_CONFIG, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW, MODEL_UNLOAD_GRACE_MS_DOC)
+      .define(ENGINE_RETRY_BACKOFF_MS_CONFIG, Type.LIST, "100,400,1600", Importance.LOW, ENGINE_RETRY_BACKOFF_MS_DOC)
+      .define(MAX_TENSOR_ELEMENTS_CONFIG, Type.LONG, 1_000_000L, Range.atLeast(1), Importance.MEDIUM, MAX_TENSOR_ELEMENTS_DOC)
+      .define(MAX_BATCH_BYTES_CONFIG, Type.LONG, 256L << 20, Range.atLeast(1024), Importance.LOW, MAX_BATCH_BYTES_DOC)
       .define(HTTP_PORT_CONFIG, Type.INT, 8080, Range.between(0, 65535), Importance.MEDIUM, HTTP_PORT_DOC)
       .define(HTTP_HOST_CONFIG, Type.STRING, "0.0.0.0", Importance.LOW, HTTP_HOST_DOC)
       .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.LOW, TOPICS_CREATE_DOC)
@@ -184,13 +193,21 @@ public final class WorkerConfig extends AbstractConfig {
   }
 
   public TopologyConfig topologyConfig() {
+    long[] backoff;
+    try {
+      backoff = getList(ENGINE_RETRY_BACKOFF_MS_CONFIG).stream().mapToLong(v -> Long.parseLong(v.trim())).toArray();
+    } catch (NumberFormatException e) {
+      throw new ConfigException(ENGINE_RETRY_BACKOFF_MS_CONFIG, getList(ENGINE_RETRY_BACKOFF_MS_CONFIG),
+          "expected a list of milliseconds, e.g. 100,400,1600");
+    }
     return new TopologyConfig(topics(), getInt(MAX_BATCH_SIZE_CONFIG), Duration.ofMillis(getLong(MAX_WAIT_MS_CONFIG)),
-        getInt(MAX_BUFFERED_CONFIG), workerId());
+        getInt(MAX_BUFFERED_CONFIG), workerId(), backoff);
   }
 
   public EngineOptions engineOptions() {
     return new EngineOptions(getString(DEVICE_CONFIG), getInt(CUDA_DEVICE_ID_CONFIG),
-        getBoolean(DEVICE_CPU_FALLBACK_CONFIG), getInt(INTRA_OP_THREADS_CONFIG));
+        getBoolean(DEVICE_CPU_FALLBACK_CONFIG), getInt(INTRA_OP_THREADS_CONFIG),
+        getLong(MAX_TENSOR_ELEMENTS_CONFIG), getLong(MAX_BATCH_BYTES_CONFIG));
   }
 
   /** {@code models.primary} as model → version. */

@@ -34,15 +34,18 @@ public final class LoadedModel implements AutoCloseable {
   private final List<Port> inputs;
   private final List<Port> outputs;
   private final ThreadLocal<ByteBuffer[]> buffers;
+  private final long maxTensorElements;
+  private final long maxBatchBytes;
   /** Batches hold the read side; close takes the write side, so a session is never closed mid-run. */
   private final ReadWriteLock inUse = new ReentrantReadWriteLock();
 
   /** An input or output with its type and per-row size. */
-  record Port(String name, TensorType type, long rowElements, List<Long> rowShape) {
+  record Port(String name, TensorType type, long rowElements, List<Long> rowShape, boolean allowNonFinite) {
     static Port of(TensorSpec spec) {
       List<Long> rowShape = new ArrayList<>(spec.shape());
       rowShape.set(0, 1L);
-      return new Port(spec.name(), TensorType.of(spec.datatype()), spec.rowElements(), List.copyOf(rowShape));
+      return new Port(spec.name(), TensorType.of(spec.datatype()), spec.rowElements(), List.copyOf(rowShape),
+          spec.allowNonFinite());
     }
 
     int rowBytes() {
@@ -54,7 +57,9 @@ public final class LoadedModel implements AutoCloseable {
     }
   }
 
-  private LoadedModel(OrtEnvironment env, OrtSession session, ModelConfig config) {
+  private LoadedModel(OrtEnvironment env, OrtSession session, ModelConfig config, EngineOptions options) {
+    this.maxTensorElements = options.maxTensorElements();
+    this.maxBatchBytes = options.maxBatchBytes();
     this.env = env;
     this.session = session;
     this.config = config;
@@ -63,8 +68,9 @@ public final class LoadedModel implements AutoCloseable {
     this.buffers = ThreadLocal.withInitial(() -> new ByteBuffer[inputs.size()]);
   }
 
-  static LoadedModel create(OrtEnvironment env, OrtSession session, ModelConfig config) throws OrtException {
-    LoadedModel model = new LoadedModel(env, session, config);
+  static LoadedModel create(OrtEnvironment env, OrtSession session, ModelConfig config, EngineOptions options)
+      throws OrtException {
+    LoadedModel model = new LoadedModel(env, session, config, options);
     model.checkSignature(session.getInputInfo(), model.inputs, "input");
     model.checkSignature(session.getOutputInfo(), model.outputs, "output");
     return model;
@@ -124,7 +130,7 @@ public final class LoadedModel implements AutoCloseable {
     Outcome[] outcomes = new Outcome[n];
     List<Integer> valid = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      String error = RequestValidation.check(requests.get(i), inputs, config);
+      String error = RequestValidation.check(requests.get(i), inputs, config, maxTensorElements);
       if (error == null) {
         valid.add(i);
       } else {
@@ -149,7 +155,13 @@ public final class LoadedModel implements AutoCloseable {
       ByteBuffer[] mine = buffers.get();
       for (int p = 0; p < inputs.size(); p++) {
         Port port = inputs.get(p);
-        ByteBuffer buf = ensure(mine, p, rows * port.rowBytes());
+        long bytes = (long) rows * port.rowBytes();
+        if (bytes > maxBatchBytes) {
+          // Thrown, not answered: failure isolation splits the batch into halves that fit.
+          throw new IllegalArgumentException("A batch of " + rows + " needs " + bytes + " input bytes for '"
+              + port.name() + "', over max.batch.bytes=" + maxBatchBytes);
+        }
+        ByteBuffer buf = ensure(mine, p, (int) bytes);
         for (int i : valid) {
           TensorWriter.write(find(requests.get(i), port.name()), port.type(), buf);
         }

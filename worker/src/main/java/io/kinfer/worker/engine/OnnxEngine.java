@@ -52,7 +52,7 @@ public final class OnnxEngine implements InferenceEngine {
           + e.getMessage() + "); regenerate or re-export the model", e);
     }
     try {
-      LoadedModel loaded = LoadedModel.create(env, session, model.config());
+      LoadedModel loaded = LoadedModel.create(env, session, model.config(), options);
       loaded.warmUp();
       LoadedModel previous = models.put(model.version(), loaded);
       if (previous != null) {

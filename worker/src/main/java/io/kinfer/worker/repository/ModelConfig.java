@@ -19,13 +19,19 @@ public record ModelConfig(
     @JsonProperty("description") String description) {
 
   /**
-   * One input or output; {@code shape} includes the batch dimension as -1 (e.g. [-1, 32]).
+   * One input or output; {@code shape} includes the batch dimension as -1 (e.g. [-1, 32]). NaN and
+   * Infinity are refused in floating-point inputs unless {@code allow_non_finite} is true.
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record TensorSpec(
       @JsonProperty("name") String name,
       @JsonProperty("datatype") String datatype,
-      @JsonProperty("shape") List<Long> shape) {
+      @JsonProperty("shape") List<Long> shape,
+      @JsonProperty("allow_non_finite") boolean allowNonFinite) {
+
+    public TensorSpec(String name, String datatype, List<Long> shape) {
+      this(name, datatype, shape, false);
+    }
 
     /** Elements in one row: the product of the non-batch dimensions. */
     public long rowElements() {

@@ -50,7 +50,7 @@ class WorkerConfigTest {
   @Test
   void shouldKeepTheConfigurationReferenceInSyncWithTheCode() throws Exception {
     String doc = Files.readString(Path.of("../docs/CONFIGURATION.md"));
-    assertThat(doc).as("regenerate with: java -jar ops/target/kinfer-ops.jar config-docs")
+    assertThat(doc).as("regenerate with: scripts/config-docs.sh")
         .contains(WorkerConfig.markdownTable());
   }
 }
