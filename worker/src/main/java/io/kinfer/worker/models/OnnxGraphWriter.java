@@ -39,6 +39,20 @@ public final class OnnxGraphWriter {
     return this;
   }
 
+  /** An FP32 initializer whose data lives in another file (for tests of the repository's refusal). */
+  public OnnxGraphWriter externalInitializer(String name, long[] dims, String location) {
+    Protobuf t = new Protobuf();
+    for (long d : dims) {
+      t.varint(1, d);
+    }
+    t.varint(2, FLOAT);
+    t.string(8, name);
+    t.message(13, new Protobuf().string(1, "location").string(2, location));
+    t.varint(14, 1);
+    initializers.add(t);
+    return this;
+  }
+
   /** A node; {@code intAttribute} is an optional (name, value) pair such as Softmax's axis. */
   public OnnxGraphWriter node(String opType, List<String> in, String out, String intAttrName, Long intAttrValue) {
     Protobuf n = new Protobuf();

