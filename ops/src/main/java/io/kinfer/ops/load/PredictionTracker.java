@@ -33,6 +33,7 @@ public final class PredictionTracker implements AutoCloseable {
   private final Histogram latencyTotal = new Histogram(3);
   private final Map<Status, Long> statuses = new EnumMap<>(Status.class);
   private final Consumer<InferenceResponse> listener;
+  private final String topic;
   private long answered;
   private long duplicates;
   private long foreign;
@@ -46,7 +47,6 @@ public final class PredictionTracker implements AutoCloseable {
       RequestFactory factory, Consumer<InferenceResponse> listener) {
     this.consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.GROUP_ID_CONFIG, "kinfer-tracker-" + System.nanoTime(),
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -54,14 +54,33 @@ public final class PredictionTracker implements AutoCloseable {
         new StringDeserializer(), new AvroWireDeserializer<>(registry, InferenceResponse.getClassSchema()));
     this.factory = factory;
     this.listener = listener;
-    consumer.subscribe(List.of(topic));
+    this.topic = topic;
     this.thread = new Thread(this::loop, "prediction-tracker");
     thread.setDaemon(true);
     thread.start();
   }
 
+  /**
+   * Assigned, not subscribed: without a group no rebalance can move the position back (e.g. after a
+   * broker restart), so a record seen twice really is on the topic twice. The topic may not exist
+   * yet (workers create it), so assignment waits for it.
+   */
+  private void assign() throws InterruptedException {
+    while (running.get()) {
+      List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5))
+          .stream().map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+      if (!partitions.isEmpty()) {
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return;
+      }
+      Thread.sleep(100); // polling for a topic another process creates
+    }
+  }
+
   private void loop() {
     try {
+      assign();
       while (running.get()) {
         for (ConsumerRecord<String, InferenceResponse> record : consumer.poll(Duration.ofMillis(50))) {
           record(record.value(), System.currentTimeMillis());

@@ -82,6 +82,23 @@ final class ChildWorker implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** SIGSTOP: the process freezes (as in a long GC pause or a stalled VM) but keeps its sockets. */
+  void pause() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** SIGCONT: resumes a paused worker, which must find itself fenced. */
+  void resume() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    int rc = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+    if (rc != 0) {
+      throw new IllegalStateException("kill " + signal + " failed with " + rc);
+    }
+  }
+
   Path log() {
     return log;
   }
