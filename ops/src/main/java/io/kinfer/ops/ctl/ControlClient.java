@@ -32,7 +32,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class ControlClient implements AutoCloseable {
   public static final String HISTORY_SUFFIX = ".history";
 
-  private final String bootstrap;
+  private final Map<String, Object> client;
   private final SchemaRegistry registry;
   private final Topics topics;
   private final String keyId;
@@ -42,24 +42,31 @@ public final class ControlClient implements AutoCloseable {
 
   public ControlClient(String bootstrap, SchemaRegistry registry, Topics topics, String keyId, PrivateKey key,
       String issuer) {
-    this.bootstrap = bootstrap;
+    this(Map.of("bootstrap.servers", bootstrap), registry, topics, keyId, key, issuer);
+  }
+
+  /** @param client Kafka client settings: bootstrap and, on a secured cluster, security */
+  public ControlClient(Map<String, Object> client, SchemaRegistry registry, Topics topics, String keyId,
+      PrivateKey key, String issuer) {
+    this.client = Map.copyOf(client);
     this.registry = registry;
     this.topics = topics;
     this.keyId = keyId;
     this.key = key;
     this.issuer = issuer;
     if (key != null) {
-      ensureHistoryTopic(bootstrap, topics);
+      ensureHistoryTopic(client, topics);
     }
-    this.producer = key == null ? null : new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+    Map<String, Object> producerConfig = new HashMap<>(client);
+    producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+    producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+    this.producer = key == null ? null : new KafkaProducer<>(producerConfig,
         new StringSerializer(), new AvroWireSerializer<>(registry, ControlCommand.getClassSchema(), false));
   }
 
-  private static void ensureHistoryTopic(String bootstrap, Topics topics) {
-    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-        Map.of("bootstrap.servers", bootstrap))) {
+  private static void ensureHistoryTopic(Map<String, Object> client, Topics topics) {
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(client)) {
       if (!admin.listTopics().names().get().contains(historyTopic(topics))) {
         admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(historyTopic(topics), 1, (short) -1)))
             .all().get();
@@ -99,7 +106,7 @@ public final class ControlClient implements AutoCloseable {
   private List<ControlCommand> read(String topic) {
     List<ControlCommand> out = new ArrayList<>();
     AvroWireDeserializer<ControlCommand> decoder = new AvroWireDeserializer<>(registry, ControlCommand.getClassSchema());
-    TopicReader.read(bootstrap, topic, new StringDeserializer(),
+    TopicReader.read(client, topic, new StringDeserializer(),
         new org.apache.kafka.common.serialization.ByteArrayDeserializer(), 0, r -> {
           try {
             ControlCommand c = r.value() == null ? null : decoder.deserialize(topic, r.value());

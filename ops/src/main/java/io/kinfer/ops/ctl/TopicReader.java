@@ -20,10 +20,16 @@ public final class TopicReader {
    */
   public static <K, V> void read(String bootstrap, String topic, Deserializer<K> keys, Deserializer<V> values,
       long tail, Consumer<ConsumerRecord<K, V>> each) {
-    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), keys, values)) {
+    read(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topic, keys, values, tail, each);
+  }
+
+  /** As above, with full client settings (bootstrap, security). */
+  public static <K, V> void read(Map<String, Object> client, String topic, Deserializer<K> keys,
+      Deserializer<V> values, long tail, Consumer<ConsumerRecord<K, V>> each) {
+    Map<String, Object> config = new java.util.HashMap<>(client);
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(config, keys, values)) {
       List<TopicPartition> partitions = new ArrayList<>();
       consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
       consumer.assign(partitions);

@@ -33,7 +33,12 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final int port;
   private final int controllerPort;
   private final Map<String, String> extraConfig;
+  private final Map<String, String> scramUsers;
   private KafkaRaftServer server;
+
+  /** The broker's own SCRAM user (inter-broker and super user) when SASL is on. */
+  public static final String ADMIN_USER = "admin";
+  public static final String SCRAM_MECHANISM = "SCRAM-SHA-512";
 
   /**
    * @param dataDir where the log lives; null = a temp dir deleted on close. A dir that is already
@@ -41,6 +46,20 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @param port client port; 0 = any free port
    */
   public EmbeddedKafka(Path dataDir, int port, Map<String, String> extraConfig) throws IOException {
+    this(dataDir, port, extraConfig, Map.of());
+  }
+
+  /**
+   * @param scramUsers user → password; non-empty turns on SASL/SCRAM-SHA-512 for clients and the
+   *     standard authorizer (deny unless an ACL allows; {@link #ADMIN_USER} is a super user and must
+   *     be among the users)
+   */
+  public EmbeddedKafka(Path dataDir, int port, Map<String, String> extraConfig, Map<String, String> scramUsers)
+      throws IOException {
+    if (!scramUsers.isEmpty() && !scramUsers.containsKey(ADMIN_USER)) {
+      throw new IllegalArgumentException("SASL needs the broker's own user '" + ADMIN_USER + "' among the users");
+    }
+    this.scramUsers = Map.copyOf(scramUsers);
     this.deleteOnClose = dataDir == null;
     this.logDir = dataDir == null ? Files.createTempDirectory("kinfer-kafka") : dataDir;
     this.port = port == 0 ? freePort() : port;
@@ -64,10 +83,20 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("node.id", "1");
     props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
     props.put("controller.listener.names", "CONTROLLER");
-    props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-    props.put("inter.broker.listener.name", "PLAINTEXT");
+    String client = scramUsers.isEmpty() ? "PLAINTEXT" : "SASL_PLAINTEXT";
+    props.put("listeners", client + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    props.put("advertised.listeners", client + "://127.0.0.1:" + port);
+    props.put("listener.security.protocol.map", client + ":" + client + ",CONTROLLER:PLAINTEXT");
+    props.put("inter.broker.listener.name", client);
+    if (!scramUsers.isEmpty()) {
+      props.put("sasl.enabled.mechanisms", SCRAM_MECHANISM);
+      props.put("sasl.mechanism.inter.broker.protocol", SCRAM_MECHANISM);
+      props.put("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config", jaas(ADMIN_USER));
+      props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+      // The controller listener is loopback-only PLAINTEXT inside this JVM, hence ANONYMOUS.
+      props.put("super.users", "User:" + ADMIN_USER + ";User:ANONYMOUS");
+      props.put("allow.everyone.if.no.acl.found", "false");
+    }
     props.put("log.dirs", logDir.toString());
     // Single node: every internal topic has one replica, and no waiting for more members.
     props.put("offsets.topic.replication.factor", "1");
@@ -101,15 +130,34 @@ public final class EmbeddedKafka implements AutoCloseable {
           .setMetadataLogDirectory(logDir.toString())
           .setDirectories(List.of(logDir.toString()))
           .setReleaseVersion(MetadataVersion.latestProduction())
+          .setScramArguments(scramUsers.entrySet().stream()
+              .map(u -> SCRAM_MECHANISM + "=[name=" + u.getKey() + ",password=" + u.getValue() + "]").toList())
           .run();
     } catch (Exception e) {
       throw new IllegalStateException("Cannot format KRaft storage in " + logDir, e);
     }
   }
 
+  /** Client settings for {@code user} (bootstrap included); plain bootstrap when SASL is off. */
+  public Map<String, Object> clientConfig(String user) {
+    Map<String, Object> config = new HashMap<>();
+    config.put("bootstrap.servers", bootstrapServers());
+    if (!scramUsers.isEmpty()) {
+      config.put("security.protocol", "SASL_PLAINTEXT");
+      config.put("sasl.mechanism", SCRAM_MECHANISM);
+      config.put("sasl.jaas.config", jaas(user));
+    }
+    return config;
+  }
+
+  private String jaas(String user) {
+    return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
+        + "\" password=\"" + scramUsers.get(user) + "\";";
+  }
+
   private void awaitReady() {
     Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    p.putAll(clientConfig(ADMIN_USER));
     try (Admin admin = Admin.create(p)) {
       long deadline = System.nanoTime() + 60_000_000_000L;
       while (true) {

@@ -25,11 +25,16 @@ public final class LoadGenerator implements AutoCloseable {
   private final AtomicReference<Exception> failure = new AtomicReference<>();
 
   public LoadGenerator(String bootstrapServers, SchemaRegistry registry, String topic, RequestFactory factory) {
-    this.producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.LINGER_MS_CONFIG, 2,
-        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"),
+    this(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), registry, topic, factory);
+  }
+
+  /** @param client Kafka client settings: bootstrap and, on a secured cluster, security */
+  public LoadGenerator(Map<String, Object> client, SchemaRegistry registry, String topic, RequestFactory factory) {
+    Map<String, Object> config = new java.util.HashMap<>(client);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+    config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    this.producer = new KafkaProducer<>(config,
         new StringSerializer(), new AvroWireSerializer<>(registry, InferenceRequest.getClassSchema(), false));
     this.topic = topic;
     this.factory = factory;

@@ -45,12 +45,18 @@ public final class PredictionTracker implements AutoCloseable {
 
   public PredictionTracker(String bootstrapServers, SchemaRegistry registry, String topic,
       RequestFactory factory, Consumer<InferenceResponse> listener) {
-    this.consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
+    this(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), registry, topic, factory, listener);
+  }
+
+  /** @param client Kafka client settings: bootstrap and, on a secured cluster, security */
+  public PredictionTracker(Map<String, Object> client, SchemaRegistry registry, String topic,
+      RequestFactory factory, Consumer<InferenceResponse> listener) {
+    Map<String, Object> config = new java.util.HashMap<>(client);
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+    this.consumer = new KafkaConsumer<>(config,
         new StringDeserializer(), new AvroWireDeserializer<>(registry, InferenceResponse.getClassSchema()));
     this.factory = factory;
     this.listener = listener;
