@@ -45,66 +45,62 @@ class CrashEndToEndTest {
         "kafka.consumer.heartbeat.interval.ms", 1000);
   }
 
-  private static void createTopics(TestKafka kafka) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      admin.createTopics(List.of(new NewTopic(Topics.DEFAULT_REQUESTS, 2, (short) 1))).all().get();
+  /** What a crash scenario works with: the tracker, the load generator and the workers' settings. */
+  private interface Scenario {
+    void run(PredictionTracker tracker, LoadGenerator generator, Map<String, Object> config) throws Exception;
+  }
+
+  private void withStack(String prefix, Scenario scenario) throws Exception {
+    Path models = dir.resolve("models");
+    SampleModels.writeAll(models);
+    try (TestKafka kafka = TestKafka.start();
+        EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(new InMemorySchemaRegistry(), "127.0.0.1", 0)) {
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+        admin.createTopics(List.of(new NewTopic(Topics.DEFAULT_REQUESTS, 2, (short) 1))).all().get();
+      }
+      RestSchemaRegistryClient client = new RestSchemaRegistryClient(registry.url());
+      RequestFactory factory = new RequestFactory(prefix, 11);
+      try (PredictionTracker tracker = new PredictionTracker(kafka.bootstrapServers(), client, Topics.DEFAULT_PREDICTIONS,
+              factory, null);
+          LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, Topics.DEFAULT_REQUESTS, factory)) {
+        scenario.run(tracker, generator, config(kafka, registry, models));
+      }
     }
   }
 
   @Test
   void shouldLoseAndDuplicateNothingWhenTheWorkerIsKilledThreeTimes() throws Exception {
     int total = 50_000;
-    Path models = dir.resolve("models");
-    SampleModels.writeAll(models);
-    try (TestKafka kafka = TestKafka.start();
-        EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(new InMemorySchemaRegistry(), "127.0.0.1", 0)) {
-      createTopics(kafka);
-      RestSchemaRegistryClient client = new RestSchemaRegistryClient(registry.url());
-      RequestFactory factory = new RequestFactory("kill", 11);
-      Map<String, Object> config = config(kafka, registry, models);
-      try (PredictionTracker tracker = new PredictionTracker(kafka.bootstrapServers(), client, Topics.DEFAULT_PREDICTIONS,
-              factory, null);
-          LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, Topics.DEFAULT_REQUESTS, factory)) {
-        ChildWorker worker = ChildWorker.start(dir, "kill-0", config);
-        await().atMost(Duration.ofSeconds(90)).until(worker::ready);
-        Thread load = new Thread(() -> generator.run(0, total, 2_500), "crash-load");
-        load.start();
-        for (int kill = 1; kill <= 3; kill++) {
-          long threshold = kill * 10_000L;
-          ChildWorker victim = worker;
-          await().atMost(Duration.ofMinutes(2)).until(() -> tracker.answered() >= threshold || !victim.alive());
-          assertThat(victim.alive()).as("worker died on its own; see " + victim.log()).isTrue();
-          victim.kill();
-          worker = ChildWorker.start(dir, "kill-" + kill, config);
-        }
-        load.join();
-        try (ChildWorker last = worker) {
-          await().atMost(Duration.ofMinutes(3)).until(() -> tracker.answered() >= total);
-          // Late duplicates would arrive within a commit interval or two of the last answer.
-          await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
-          assertThat(tracker.missing(total)).isZero();
-          assertThat(tracker.duplicates()).isZero();
-          assertThat(tracker.statuses()).containsExactly(Map.entry(Status.OK, (long) total));
-        }
+    withStack("kill", (tracker, generator, config) -> {
+      ChildWorker worker = ChildWorker.start(dir, "kill-0", config);
+      await().atMost(Duration.ofSeconds(90)).until(worker::ready);
+      Thread load = new Thread(() -> generator.run(0, total, 2_500), "crash-load");
+      load.start();
+      for (int kill = 1; kill <= 3; kill++) {
+        long threshold = kill * 10_000L;
+        ChildWorker victim = worker;
+        await().atMost(Duration.ofMinutes(2)).until(() -> tracker.answered() >= threshold || !victim.alive());
+        assertThat(victim.alive()).as("worker died on its own; see " + victim.log()).isTrue();
+        victim.kill();
+        worker = ChildWorker.start(dir, "kill-" + kill, config);
       }
-    }
+      load.join();
+      try (ChildWorker last = worker) {
+        await().atMost(Duration.ofMinutes(3)).until(() -> tracker.answered() >= total);
+        // Late duplicates would arrive within a commit interval or two of the last answer.
+        await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        assertThat(tracker.missing(total)).isZero();
+        assertThat(tracker.duplicates()).isZero();
+        assertThat(tracker.statuses()).containsExactly(Map.entry(Status.OK, (long) total));
+      }
+    });
   }
 
   @Test
   void shouldLoseNothingWhenTheWorkerIsStoppedWithSigtermUnderLoad() throws Exception {
     int total = 12_000;
-    Path models = dir.resolve("models");
-    SampleModels.writeAll(models);
-    try (TestKafka kafka = TestKafka.start();
-        EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(new InMemorySchemaRegistry(), "127.0.0.1", 0)) {
-      createTopics(kafka);
-      RestSchemaRegistryClient client = new RestSchemaRegistryClient(registry.url());
-      RequestFactory factory = new RequestFactory("term", 12);
-      Map<String, Object> config = config(kafka, registry, models);
-      try (PredictionTracker tracker = new PredictionTracker(kafka.bootstrapServers(), client, Topics.DEFAULT_PREDICTIONS,
-              factory, null);
-          LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, Topics.DEFAULT_REQUESTS, factory);
-          ChildWorker first = ChildWorker.start(dir, "term-a", config);
+    withStack("term", (tracker, generator, config) -> {
+      try (ChildWorker first = ChildWorker.start(dir, "term-a", config);
           ChildWorker second = ChildWorker.start(dir, "term-b", config)) {
         await().atMost(Duration.ofSeconds(90)).until(() -> first.ready() && second.ready());
         Thread load = new Thread(() -> generator.run(0, total, 2_000), "term-load");
@@ -117,6 +113,6 @@ class CrashEndToEndTest {
         assertThat(tracker.missing(total)).isZero();
         assertThat(tracker.duplicates()).isZero();
       }
-    }
+    });
   }
 }

@@ -225,21 +225,19 @@ public final class WorkerConfig extends AbstractConfig {
 
   /** Settings for an admin client of this worker (bootstrap and the security settings passed through). */
   public Map<String, Object> adminConfig() {
-    Map<String, Object> out = new HashMap<>();
-    kafkaPassthrough().forEach((k, v) -> {
-      if (org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k)) {
-        out.put(k, v);
-      }
-    });
-    out.put("bootstrap.servers", getString(BOOTSTRAP_SERVERS_CONFIG));
-    return out;
+    return clientConfig(org.apache.kafka.clients.admin.AdminClientConfig.configNames());
   }
 
   /** Settings for a plain producer of this worker (bootstrap and the client settings passed through). */
   public Map<String, Object> producerConfig() {
+    return clientConfig(org.apache.kafka.clients.producer.ProducerConfig.configNames());
+  }
+
+  /** Bootstrap plus the passed-through settings that a client with these config names knows. */
+  private Map<String, Object> clientConfig(java.util.Set<String> known) {
     Map<String, Object> out = new HashMap<>();
     kafkaPassthrough().forEach((k, v) -> {
-      if (org.apache.kafka.clients.producer.ProducerConfig.configNames().contains(k)) {
+      if (known.contains(k)) {
         out.put(k, v);
       }
     });
