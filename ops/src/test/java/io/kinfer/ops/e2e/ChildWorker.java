@@ -31,6 +31,10 @@ final class ChildWorker implements AutoCloseable {
   }
 
   static ChildWorker start(Path dir, String name, Map<String, Object> config) throws IOException {
+    return start(dir, name, config, "-Xmx512m");
+  }
+
+  static ChildWorker start(Path dir, String name, Map<String, Object> config, String heap) throws IOException {
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -45,7 +49,7 @@ final class ChildWorker implements AutoCloseable {
     }
     Path log = dir.resolve(name + ".log");
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(), file.toString()));
+        heap, "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(), file.toString()));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().put("ORT_DISABLE_TELEMETRY", "1");
@@ -62,6 +66,15 @@ final class ChildWorker implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /** Heap in use now, from the worker's own /metrics. */
+  double heapUsedBytes() throws IOException, InterruptedException {
+    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + httpPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return PrometheusText.parse(body).entrySet().stream()
+        .filter(e -> e.getKey().startsWith("jvm_memory_used_bytes{") && e.getKey().contains("area=\"heap\""))
+        .mapToDouble(Map.Entry::getValue).sum();
   }
 
   boolean alive() {
