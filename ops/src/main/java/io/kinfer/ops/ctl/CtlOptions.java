@@ -28,6 +28,23 @@ public final class CtlOptions {
   @Option(names = "--json", description = "machine-readable output")
   boolean json;
 
+  @Option(names = "--client-config", description = "Kafka client properties (security.protocol, sasl.*, ssl.*)")
+  Path clientConfig;
+
+  /** Bootstrap plus the client properties file, for a secured cluster. */
+  java.util.Map<String, Object> kafka() throws java.io.IOException {
+    java.util.Map<String, Object> out = new java.util.HashMap<>();
+    if (clientConfig != null) {
+      java.util.Properties props = new java.util.Properties();
+      try (var in = java.nio.file.Files.newBufferedReader(clientConfig)) {
+        props.load(in);
+      }
+      props.forEach((k, v) -> out.put(k.toString(), v));
+    }
+    out.putIfAbsent("bootstrap.servers", bootstrap);
+    return out;
+  }
+
   Topics topics() {
     Topics d = Topics.defaults();
     return new Topics(d.requests(), d.predictions(), d.deadLetters(), d.shadow(), d.comparisons(), controlTopic,
@@ -35,7 +52,7 @@ public final class CtlOptions {
   }
 
   ControlClient client() throws Exception {
-    return new ControlClient(bootstrap, new RestSchemaRegistryClient(registry), topics(),
+    return new ControlClient(kafka(), new RestSchemaRegistryClient(registry), topics(),
         key == null ? null : (keyId != null ? keyId : OperatorKey.idOf(key)),
         key == null ? null : OperatorKey.readPrivate(key), issuer);
   }

@@ -56,7 +56,7 @@ final class StatusCommand implements Callable<Integer> {
     Map<String, ModelStatus> workers = new TreeMap<>();
     List<String> events = new ArrayList<>();
     AvroWireDeserializer<ModelStatus> statusDecoder = new AvroWireDeserializer<>(registry, ModelStatus.getClassSchema());
-    TopicReader.read(options.bootstrap, topics.status(), new StringDeserializer(), new ByteArrayDeserializer(), 0, r -> {
+    TopicReader.read(options.kafka(), topics.status(), new StringDeserializer(), new ByteArrayDeserializer(), 0, r -> {
       ModelStatus s = statusDecoder.deserialize(topics.status(), r.value());
       workers.put(s.getWorker(), s);
       s.getEvents().forEach(e -> events.add(s.getAt() + " " + s.getWorker() + ": " + e));
@@ -66,13 +66,13 @@ final class StatusCommand implements Callable<Integer> {
             .put(worker, Map.of("generation", generation, "loaded", s.getLoaded().stream()
                 .filter(l -> l.getModel().equals(model)).map(l -> l.getVersion()).toList()))));
     Map<String, Map<String, Long>> split = new TreeMap<>();
-    TopicReader.read(options.bootstrap, topics.predictions(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+    TopicReader.read(options.kafka(), topics.predictions(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
         window, r -> split.computeIfAbsent(header(r.headers().lastHeader(HeaderNames.MODEL)), k -> new TreeMap<>())
             .merge(header(r.headers().lastHeader(HeaderNames.VERSION)), 1L, Long::sum));
     split.forEach((model, counts) -> model(models, model).put("observed_split", shares(counts)));
     Map<String, long[]> agreement = new TreeMap<>();
     AvroWireDeserializer<ShadowComparison> cmpDecoder = new AvroWireDeserializer<>(registry, ShadowComparison.getClassSchema());
-    TopicReader.read(options.bootstrap, topics.comparisons(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+    TopicReader.read(options.kafka(), topics.comparisons(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
         window, r -> {
           ShadowComparison c = cmpDecoder.deserialize(topics.comparisons(), r.value());
           long[] n = agreement.computeIfAbsent(c.getModel() + "\u0000" + c.getShadowVersion(), k -> new long[2]);

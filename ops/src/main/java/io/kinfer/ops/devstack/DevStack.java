@@ -36,11 +36,19 @@ public final class DevStack implements AutoCloseable {
    * @param workerConfig overrides for the worker (e.g. max.batch.size); null = start no worker
    */
   public record Options(Path dataDir, int kafkaPort, int registryPort, Path modelsDir, int partitions,
-      Map<String, Object> workerConfig) {
+      Map<String, Object> workerConfig, boolean sasl) {
+    public Options(Path dataDir, int kafkaPort, int registryPort, Path modelsDir, int partitions,
+        Map<String, Object> workerConfig) {
+      this(dataDir, kafkaPort, registryPort, modelsDir, partitions, workerConfig, false);
+    }
+
     public static Options ephemeral(Map<String, Object> workerConfig) {
       return new Options(null, 0, 0, null, 2, workerConfig);
     }
   }
+
+  /** SCRAM users of a secured dev stack: the broker's own, the worker's, the operator's, a client's. */
+  public static final List<String> SASL_USERS = List.of(EmbeddedKafka.ADMIN_USER, "worker", "ops", "client");
 
   private final EmbeddedKafka kafka;
   private final EmbeddedSchemaRegistry registry;
@@ -48,14 +56,16 @@ public final class DevStack implements AutoCloseable {
   private final Path modelsDir;
   private final Path stateDir;
   private final Path keysDir;
+  private final boolean sasl;
   private Worker worker;
 
   /** Key id of the operator key pair the dev stack creates and its worker trusts. */
   public static final String OPS_KEY_ID = "ops";
 
   private DevStack(EmbeddedKafka kafka, EmbeddedSchemaRegistry registry, KafkaSchemaJournal journal,
-      Path modelsDir, Path stateDir, Path keysDir) {
+      Path modelsDir, Path stateDir, Path keysDir, boolean sasl) {
     this.keysDir = keysDir;
+    this.sasl = sasl;
     this.kafka = kafka;
     this.registry = registry;
     this.journal = journal;
@@ -64,18 +74,26 @@ public final class DevStack implements AutoCloseable {
   }
 
   public static DevStack start(Options options) throws Exception {
-    EmbeddedKafka kafka = new EmbeddedKafka(options.dataDir() == null ? null : options.dataDir().resolve("kafka"),
-        options.kafkaPort(), Map.of());
-    kafka.start();
-    InMemorySchemaRegistry state = new InMemorySchemaRegistry();
-    KafkaSchemaJournal journal = KafkaSchemaJournal.attach(kafka.bootstrapServers(), state);
-    EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(state, "127.0.0.1", options.registryPort());
     Path base = options.dataDir() != null ? options.dataDir() : Files.createTempDirectory("kinfer-devstack");
+    Map<String, String> users = options.sasl() ? SaslUsers.ensure(base.resolve("sasl"), SASL_USERS) : Map.of();
+    EmbeddedKafka kafka = new EmbeddedKafka(options.dataDir() == null ? null : options.dataDir().resolve("kafka"),
+        options.kafkaPort(), Map.of(), users);
+    kafka.start();
+    if (options.sasl()) {
+      SaslUsers.writeClientConfigs(base.resolve("sasl"), kafka);
+    }
+    InMemorySchemaRegistry state = new InMemorySchemaRegistry();
+    KafkaSchemaJournal journal = KafkaSchemaJournal.attach(kafka.clientConfig(EmbeddedKafka.ADMIN_USER), state);
+    EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(state, "127.0.0.1", options.registryPort());
     Path models = options.modelsDir() != null ? options.modelsDir() : base.resolve("models");
     SampleModels.writeAll(models);
     OperatorKey.ensure(base.resolve("keys"), OPS_KEY_ID);
-    DevStack stack = new DevStack(kafka, registry, journal, models, base.resolve("streams-state"), base.resolve("keys"));
+    DevStack stack = new DevStack(kafka, registry, journal, models, base.resolve("streams-state"), base.resolve("keys"),
+        options.sasl());
     stack.createTopics(Topics.defaults(), options.partitions());
+    if (options.sasl()) {
+      stack.createAcls(Topics.defaults());
+    }
     // TopicNameStrategy subjects registered up front, so clients in any language find them.
     state.register(AvroWireSerializer.subject(Topics.DEFAULT_REQUESTS, false), InferenceRequest.getClassSchema());
     state.register(AvroWireSerializer.subject(Topics.DEFAULT_PREDICTIONS, false), InferenceResponse.getClassSchema());
@@ -87,7 +105,7 @@ public final class DevStack implements AutoCloseable {
 
   public void createTopics(Topics topics, int partitions) throws Exception {
     Map<String, String> compacted = Map.of("cleanup.policy", "compact");
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+    try (Admin admin = Admin.create(kafka.clientConfig(EmbeddedKafka.ADMIN_USER))) {
       for (NewTopic topic : List.of(new NewTopic(topics.requests(), partitions, (short) 1),
           new NewTopic(topics.predictions(), partitions, (short) 1), new NewTopic(topics.deadLetters(), 1, (short) 1),
           new NewTopic(topics.shadow(), partitions, (short) 1), new NewTopic(topics.comparisons(), partitions, (short) 1),
@@ -105,6 +123,22 @@ public final class DevStack implements AutoCloseable {
     }
   }
 
+  private void createAcls(Topics topics) throws Exception {
+    String app = (String) WorkerConfig.CONFIG_DEF.defaultValues().get(WorkerConfig.APPLICATION_ID_CONFIG);
+    List<org.apache.kafka.common.acl.AclBinding> acls = new java.util.ArrayList<>(WorkerAcls.worker("worker", topics, app));
+    acls.addAll(WorkerAcls.operator("ops", topics));
+    acls.addAll(WorkerAcls.observer("ops", topics));
+    acls.addAll(WorkerAcls.client("client", topics));
+    try (Admin admin = Admin.create(kafka.clientConfig(EmbeddedKafka.ADMIN_USER))) {
+      admin.createAcls(acls).all().get();
+    }
+  }
+
+  /** Kafka client settings of {@code user} on this stack (bootstrap, and SASL when it is on). */
+  public Map<String, Object> clientConfig(String user) {
+    return kafka.clientConfig(user);
+  }
+
   /** The worker settings that point at this stack; overrides win. */
   public Map<String, Object> workerConfig(Map<String, Object> overrides) {
     Map<String, Object> config = new HashMap<>();
@@ -115,6 +149,13 @@ public final class DevStack implements AutoCloseable {
     config.put(WorkerConfig.WORKER_ID_CONFIG, "devstack-worker");
     config.put(WorkerConfig.CONTROL_TRUSTED_KEYS_DIR_CONFIG, keysDir.toString());
     config.put(WorkerConfig.HTTP_PORT_CONFIG, 0);
+    if (sasl) {
+      kafka.clientConfig("worker").forEach((k, v) -> {
+        if (!k.equals("bootstrap.servers")) {
+          config.put(WorkerConfig.KAFKA_PREFIX + k, v);
+        }
+      });
+    }
     config.putAll(overrides);
     return config;
   }

@@ -26,13 +26,17 @@ public final class DevStackCommand implements Callable<Integer> {
   @Option(names = "--http-port", defaultValue = "8080", description = "worker's /metrics, /health, /ready (default: ${DEFAULT-VALUE})")
   int httpPort;
 
+  @Option(names = "--sasl", description = "SASL/SCRAM-SHA-512 with ACLs: users admin, worker, ops, client;"
+      + " their client settings are written to <data-dir>/sasl/<user>.properties")
+  boolean sasl;
+
   @Option(names = "--no-worker", description = "start only broker, registry and models")
   boolean noWorker;
 
   @Override
   public Integer call() throws Exception {
     DevStack stack = DevStack.start(new DevStack.Options(dataDir, kafkaPort, registryPort, null, partitions,
-        noWorker ? null : Map.of(io.kinfer.worker.config.WorkerConfig.HTTP_PORT_CONFIG, httpPort)));
+        noWorker ? null : Map.of(io.kinfer.worker.config.WorkerConfig.HTTP_PORT_CONFIG, httpPort), sasl));
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       stack.close();
@@ -41,6 +45,11 @@ public final class DevStackCommand implements Callable<Integer> {
     System.out.println("Kafka bootstrap:  " + stack.bootstrapServers());
     System.out.println("Schema Registry:  " + stack.registryUrl());
     System.out.println("Model repository: " + stack.modelsDir());
+    if (sasl) {
+      Path dir = stack.opsKeyFile().getParent().getParent().resolve("sasl");
+      System.out.println("SASL/SCRAM:       client settings in " + dir + "/{ops,client}.properties"
+          + "  (ops ctl --client-config " + dir.resolve("ops.properties") + " ...)");
+    }
     System.out.println("Operator key:     " + stack.opsKeyFile() + "  (ops ctl --key " + stack.opsKeyFile() + " ...)");
     System.out.println(noWorker ? "No worker started." : "Worker:           " + stack.worker().engine().loaded()
         + ", metrics http://127.0.0.1:" + stack.worker().httpPort() + "/metrics (/health, /ready)");

@@ -39,7 +39,12 @@ public final class KafkaSchemaJournal implements AutoCloseable {
 
   /** Creates the topic if needed, replays it into {@code registry}, then journals new changes. */
   public static KafkaSchemaJournal attach(String bootstrapServers, InMemorySchemaRegistry registry) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+    return attach(Map.of("bootstrap.servers", bootstrapServers), registry);
+  }
+
+  /** @param client Kafka client settings: bootstrap and, on a secured cluster, security */
+  public static KafkaSchemaJournal attach(Map<String, Object> client, InMemorySchemaRegistry registry) throws Exception {
+    try (Admin admin = Admin.create(client)) {
       admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1)
           .configs(Map.of("cleanup.policy", "compact")))).all().get();
     } catch (ExecutionException e) {
@@ -47,19 +52,20 @@ public final class KafkaSchemaJournal implements AutoCloseable {
         throw e;
       }
     }
-    replay(bootstrapServers, registry);
-    KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ProducerConfig.ACKS_CONFIG, "all"),
-        new StringSerializer(), new StringSerializer());
+    replay(client, registry);
+    Map<String, Object> producerConfig = new java.util.HashMap<>(client);
+    producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+    KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
+        new StringSerializer());
     KafkaSchemaJournal journal = new KafkaSchemaJournal(producer);
     registry.setJournal(journal::append);
     return journal;
   }
 
-  private static void replay(String bootstrapServers, InMemorySchemaRegistry registry) {
+  private static void replay(Map<String, Object> client, InMemorySchemaRegistry registry) {
     TopicPartition tp = new TopicPartition(TOPIC, 0);
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(
-        Map.of("bootstrap.servers", bootstrapServers), new StringDeserializer(), new StringDeserializer())) {
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(client, new StringDeserializer(),
+        new StringDeserializer())) {
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
       long end = consumer.endOffsets(List.of(tp)).get(tp);

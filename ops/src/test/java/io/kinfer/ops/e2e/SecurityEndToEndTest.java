@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.kinfer.ops.ctl.ControlClient;
 import io.kinfer.ops.ctl.OperatorKey;
+import io.kinfer.ops.devstack.DevStack;
 import io.kinfer.ops.devstack.EmbeddedKafka;
+import io.kinfer.ops.devstack.WorkerAcls;
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
 import io.kinfer.ops.load.RequestFactory;
@@ -28,13 +30,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
-import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.acl.AclPermissionType;
-import org.apache.kafka.common.resource.PatternType;
-import org.apache.kafka.common.resource.ResourcePattern;
-import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -70,28 +66,9 @@ class SecurityEndToEndTest {
           all.add(new NewTopic(t, 1, (short) 1));
         }
         admin.createTopics(all).all().get();
-        List<AclBinding> acls = new ArrayList<>();
-        for (String t : List.of(topics.requests(), topics.control())) {
-          acls.add(allow("worker", ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.READ));
-          acls.add(allow("worker", ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.DESCRIBE));
-        }
-        for (String t : List.of(topics.predictions(), topics.deadLetters(), topics.shadow(), topics.comparisons(),
-            topics.status())) {
-          acls.add(allow("worker", ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.WRITE));
-          acls.add(allow("worker", ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.DESCRIBE));
-        }
-        // Kafka Streams' own resources: changelog topics, the group, transactional ids, all prefixed by the app id.
-        acls.add(allow("worker", ResourceType.TOPIC, APP, PatternType.PREFIXED, AclOperation.ALL));
-        acls.add(allow("worker", ResourceType.GROUP, APP, PatternType.PREFIXED, AclOperation.READ));
-        acls.add(allow("worker", ResourceType.TRANSACTIONAL_ID, APP, PatternType.PREFIXED, AclOperation.WRITE));
-        acls.add(allow("worker", ResourceType.TRANSACTIONAL_ID, APP, PatternType.PREFIXED, AclOperation.DESCRIBE));
-        for (String t : List.of(topics.control(), history)) {
-          for (AclOperation op : List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE)) {
-            acls.add(allow("ops", ResourceType.TOPIC, t, PatternType.LITERAL, op));
-          }
-          acls.add(allow("intruder", ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.READ));
-          acls.add(allow("intruder", ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.DESCRIBE));
-        }
+        List<AclBinding> acls = new ArrayList<>(WorkerAcls.worker("worker", topics, APP));
+        acls.addAll(WorkerAcls.operator("ops", topics));
+        acls.addAll(WorkerAcls.observer("intruder", topics));
         admin.createAcls(acls).all().get();
       }
       Map<String, Object> workerConfig = new HashMap<>(Map.of(
@@ -139,8 +116,33 @@ class SecurityEndToEndTest {
     }
   }
 
-  private static AclBinding allow(String user, ResourceType type, String name, PatternType pattern, AclOperation op) {
-    return new AclBinding(new ResourcePattern(type, name, pattern),
-        new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW));
+  @Test
+  void shouldRunTheDevStackWithSaslAndAcls() throws Exception {
+    try (DevStack stack = DevStack.start(new DevStack.Options(dir.resolve("stack"), 0, 0, null, 2,
+        Map.of(WorkerConfig.HTTP_PORT_CONFIG, 0), true))) {
+      RestSchemaRegistryClient client = new RestSchemaRegistryClient(stack.registryUrl());
+      await().atMost(Duration.ofSeconds(60)).until(() -> stack.worker().state() == KafkaStreams.State.RUNNING);
+      try (ControlClient ops = new ControlClient(stack.clientConfig("ops"), client, Topics.defaults(),
+          DevStack.OPS_KEY_ID, OperatorKey.readPrivate(stack.opsKeyFile()), "ops")) {
+        ControlCommand deployed = ops.deploy("mlp", "1");
+        await().atMost(Duration.ofSeconds(30)).until(() -> stack.worker().routes().plan("mlp")
+            .map(p -> p.generation() == deployed.getGeneration()).orElse(false));
+      }
+      assertThatThrownBy(() -> {
+        try (ControlClient app = new ControlClient(stack.clientConfig("client"), client, Topics.defaults(),
+            DevStack.OPS_KEY_ID, OperatorKey.readPrivate(stack.opsKeyFile()), "app")) {
+          app.deploy("mlp", "2");
+        }
+      }).hasStackTraceContaining("AuthorizationException");
+      RequestFactory factory = new RequestFactory("sasl-devstack", 1);
+      try (PredictionTracker tracker = new PredictionTracker(stack.clientConfig("client"), client,
+              Topics.DEFAULT_PREDICTIONS, factory, null);
+          LoadGenerator generator = new LoadGenerator(stack.clientConfig("client"), client, Topics.DEFAULT_REQUESTS,
+              factory)) {
+        generator.run(0, 100, 0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> tracker.answered() >= 100);
+      }
+      assertThat(stack.clientConfig("client")).containsEntry("security.protocol", "SASL_PLAINTEXT");
+    }
   }
 }
