@@ -46,6 +46,24 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "target/bench.json", description = "JSON results (default: ${DEFAULT-VALUE})")
   Path out;
 
+  @Option(names = "--model", defaultValue = "light", description = "light (32-256-256-10, Kafka-bound) or heavy"
+      + " (512-2048-2048-2048-10, compute-bound) (default: ${DEFAULT-VALUE})")
+  String model;
+
+  @Option(names = "--baseline", negatable = true, defaultValue = "true",
+      description = "also drain the backlog with a naive one-request-at-a-time consumer loop")
+  boolean baseline;
+
+  private ModelVersion version() {
+    return "heavy".equals(model) ? new ModelVersion(SampleModels.HEAVY, "1") : new ModelVersion(SampleModels.MLP, "1");
+  }
+
+  private RequestFactory factory(String prefix, long seed) {
+    return "heavy".equals(model)
+        ? new RequestFactory(prefix, seed, SampleModels.HEAVY, SampleModels.HEAVY_FEATURES)
+        : new RequestFactory(prefix, seed);
+  }
+
   @Override
   public Integer call() throws Exception {
     Map<String, Object> results = new LinkedHashMap<>();
@@ -53,12 +71,14 @@ public final class BenchCommand implements Callable<Integer> {
         "java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch")));
     Path models = Files.createTempDirectory("kinfer-bench-models");
     SampleModels.writeAll(models);
-    ModelVersion mlp = new ModelVersion(SampleModels.MLP, "1");
-    System.out.println("Engine: mlp v1 (32-256-256-10), rows/s by batch size");
+    SampleModels.writeHeavy(models);
+    ModelVersion mlp = version();
+    results.put("model", mlp.toString());
+    System.out.println("Engine: " + mlp + ", rows/s by batch size");
     Map<Integer, Double> engine;
     try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
       onnx.load(new ModelRepository(models, 1 << 30).load(mlp));
-      engine = EngineBench.rowsPerSecond(onnx, mlp, new RequestFactory("bench", 1), batchSizes, engineSeconds);
+      engine = EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), batchSizes, engineSeconds);
     }
     double base = engine.values().iterator().next();
     engine.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %6.1fx batch %d%n",
@@ -76,8 +96,9 @@ public final class BenchCommand implements Callable<Integer> {
   private Map<String, Object> endToEnd() throws Exception {
     Map<String, Object> runs = new LinkedHashMap<>();
     try (DevStack stack = DevStack.start(DevStack.Options.ephemeral(null))) {
+      SampleModels.writeHeavy(stack.modelsDir());
       RestSchemaRegistryClient registry = new RestSchemaRegistryClient(stack.registryUrl());
-      RequestFactory factory = new RequestFactory("e2e", 7);
+      RequestFactory factory = factory("e2e", 7);
       System.out.printf("End to end: producing a backlog of %,d requests...%n", e2eRequests);
       try (LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, Topics.DEFAULT_REQUESTS, factory)) {
         generator.run(0, e2eRequests, 0);
@@ -89,6 +110,21 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  max.batch.size %4d  %,10.0f requests/s answered OK  %5.1fx max.batch.size %d%n",
             maxBatch, rps, rps / first, e2eBatchSizes[0]);
         runs.put("max_batch_size_" + maxBatch + "_rps", rps);
+      }
+      if (baseline) {
+        try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
+          onnx.load(new ModelRepository(stack.modelsDir(), 1L << 31).load(version()));
+          stack.createTopics(Topics.defaults().withPredictions("bench.naive"), 2);
+          double naive = NaiveLoop.run(stack.bootstrapServers(), registry, onnx, version(), Topics.DEFAULT_REQUESTS,
+              "bench.naive", e2eRequests);
+          runs.put("naive_per_request_loop_rps", naive);
+          System.out.printf("  naive per-request loop %,10.0f requests/s (at least once, no batching)%n", naive);
+          runs.forEach((name, rps) -> {
+            if (name.startsWith("max_batch_size_")) {
+              System.out.printf("  %s / naive loop = %.1fx%n", name.replace("_rps", ""), (Double) rps / naive);
+            }
+          });
+        }
       }
     }
     return runs;
@@ -104,7 +140,8 @@ public final class BenchCommand implements Callable<Integer> {
         WorkerConfig.WORKER_ID_CONFIG, "bench-b" + maxBatch,
         WorkerConfig.PREDICTIONS_TOPIC_CONFIG, predictions,
         WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatch,
-        WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000));
+        WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000,
+        WorkerConfig.MODELS_PRIMARY_CONFIG, version().model() + "=" + version().version()));
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory, null);
         Worker worker = Worker.start(new WorkerConfig(config))) {
       while (worker.state() != KafkaStreams.State.RUNNING) {

@@ -28,6 +28,9 @@ public final class SampleModels {
   public static final String OUTPUT = "probabilities";
   public static final int MLP_FEATURES = 32;
   public static final int MLP_CLASSES = 10;
+  /** The compute-bound reference model (not in {@link #writeAll}: ~38 MB, for benchmarks). */
+  public static final String HEAVY = "heavy";
+  public static final int HEAVY_FEATURES = 512;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private SampleModels() {}
@@ -44,10 +47,21 @@ public final class SampleModels {
    * @param lastLayerNoise scale of the perturbation added to the output layer (0 = the base weights)
    */
   public static Path writeMlp(Path root, String version, double lastLayerNoise) throws IOException {
-    int[] widths = {MLP_FEATURES, 256, 256, MLP_CLASSES};
+    return writeClassifier(root, MLP, version, new int[] {MLP_FEATURES, 256, 256, MLP_CLASSES}, lastLayerNoise,
+        "Reference classifier MLP 32-256-256-10, softmax");
+  }
+
+  /** The heavy reference model: 512 → 2048 → 2048 → 2048 → 10, softmax (compute-bound on CPU). */
+  public static Path writeHeavy(Path root) throws IOException {
+    return writeClassifier(root, HEAVY, "1", new int[] {HEAVY_FEATURES, 2048, 2048, 2048, MLP_CLASSES}, 0,
+        "Heavy reference classifier 512-2048-2048-2048-10, softmax");
+  }
+
+  private static Path writeClassifier(Path root, String name, String version, int[] widths, double lastLayerNoise,
+      String description) throws IOException {
     Random base = new Random(42);
     Random noise = new Random(1000 + version.hashCode());
-    OnnxGraphWriter graph = new OnnxGraphWriter(MLP + "_v" + version).input(INPUT, MLP_FEATURES);
+    OnnxGraphWriter graph = new OnnxGraphWriter(name + "_v" + version).input(INPUT, widths[0]);
     String previous = INPUT;
     for (int layer = 0; layer < widths.length - 1; layer++) {
       int in = widths[layer];
@@ -75,12 +89,12 @@ public final class SampleModels {
         previous = "h" + layer;
       }
     }
-    graph.output(OUTPUT, MLP_CLASSES);
-    return write(root, MLP, version, graph.toByteArray(),
-        List.of(new TensorSpec(INPUT, "FP32", List.of(-1L, (long) MLP_FEATURES))),
-        List.of(new TensorSpec(OUTPUT, "FP32", List.of(-1L, (long) MLP_CLASSES))),
-        "Reference classifier MLP 32-256-256-10, softmax"
-            + (lastLayerNoise > 0 ? "; output layer perturbed by " + lastLayerNoise : ""));
+    int classes = widths[widths.length - 1];
+    graph.output(OUTPUT, classes);
+    return write(root, name, version, graph.toByteArray(),
+        List.of(new TensorSpec(INPUT, "FP32", List.of(-1L, (long) widths[0]))),
+        List.of(new TensorSpec(OUTPUT, "FP32", List.of(-1L, (long) classes))),
+        description + (lastLayerNoise > 0 ? "; output layer perturbed by " + lastLayerNoise : ""));
   }
 
   private static float[] heInit(Random random, int in, int out) {
