@@ -54,12 +54,16 @@ public final class BenchCommand implements Callable<Integer> {
       description = "also drain the backlog with a naive one-request-at-a-time consumer loop")
   boolean baseline;
 
+  private boolean heavy() {
+    return "heavy".equals(model);
+  }
+
   private ModelVersion version() {
-    return "heavy".equals(model) ? new ModelVersion(SampleModels.HEAVY, "1") : new ModelVersion(SampleModels.MLP, "1");
+    return heavy() ? new ModelVersion(SampleModels.HEAVY, "1") : new ModelVersion(SampleModels.MLP, "1");
   }
 
   private RequestFactory factory(String prefix, long seed) {
-    return "heavy".equals(model)
+    return heavy()
         ? new RequestFactory(prefix, seed, SampleModels.HEAVY, SampleModels.HEAVY_FEATURES)
         : new RequestFactory(prefix, seed);
   }
@@ -71,7 +75,9 @@ public final class BenchCommand implements Callable<Integer> {
         "java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch")));
     Path models = Files.createTempDirectory("kinfer-bench-models");
     SampleModels.writeAll(models);
-    SampleModels.writeHeavy(models);
+    if (heavy()) {
+      SampleModels.writeHeavy(models);
+    }
     ModelVersion mlp = version();
     results.put("model", mlp.toString());
     System.out.println("Engine: " + mlp + ", rows/s by batch size");
@@ -96,7 +102,9 @@ public final class BenchCommand implements Callable<Integer> {
   private Map<String, Object> endToEnd() throws Exception {
     Map<String, Object> runs = new LinkedHashMap<>();
     try (DevStack stack = DevStack.start(DevStack.Options.ephemeral(null))) {
-      SampleModels.writeHeavy(stack.modelsDir());
+      if (heavy()) {
+        SampleModels.writeHeavy(stack.modelsDir());
+      }
       RestSchemaRegistryClient registry = new RestSchemaRegistryClient(stack.registryUrl());
       RequestFactory factory = factory("e2e", 7);
       System.out.printf("End to end: producing a backlog of %,d requests...%n", e2eRequests);
