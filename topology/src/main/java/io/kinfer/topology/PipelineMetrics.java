@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The pipeline's measurements in a Dropwizard registry. Names are dotted with model and version
- * as the last parts ({@code kinfer.responses.OK.mlp.1}); the Prometheus exporter turns those into
- * labels.
+ * (and for responses the variant) as the last parts ({@code kinfer.responses.OK.mlp.1.PRIMARY});
+ * the Prometheus exporter turns those into labels.
  */
 public final class PipelineMetrics {
   public static final String PREFIX = "kinfer";
@@ -34,7 +34,8 @@ public final class PipelineMetrics {
 
   public void response(InferenceResponse response) {
     registry.counter(MetricRegistry.name(PREFIX, "responses", response.getStatus().name(),
-        response.getModel(), String.valueOf(response.getVersion()))).inc();
+        response.getModel(), String.valueOf(response.getVersion()),
+        response.getVariant() == null ? "NONE" : response.getVariant())).inc();
     long e2eMs = System.currentTimeMillis() - response.getTimings().getRequestTimestamp().toEpochMilli();
     histogram(MetricRegistry.name(PREFIX, "latency.e2e.ms", response.getModel())).update(e2eMs);
   }

@@ -332,7 +332,7 @@ class InferenceTopologyTest {
     start(2, Duration.ofMillis(10), 1000);
     IntStream.range(0, 4).forEach(i -> send(request("m" + i, "mlp", i)));
     assertThat(metricRegistry.counter("kinfer.requests.mlp").getCount()).isEqualTo(4);
-    assertThat(metricRegistry.counter("kinfer.responses.OK.mlp.1").getCount()).isEqualTo(4);
+    assertThat(metricRegistry.counter("kinfer.responses.OK.mlp.1.PRIMARY").getCount()).isEqualTo(4);
     assertThat(metricRegistry.histogram("kinfer.batch.size.mlp.1").getSnapshot().getMean()).isEqualTo(2.0);
   }
 

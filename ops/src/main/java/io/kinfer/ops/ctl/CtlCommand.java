@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "ctl", mixinStandardHelpOptions = true,
     description = "Roll model versions out and back: deploy, canary, ab, shadow, promote, rollback, status.",
     subcommands = {CtlCommand.Deploy.class, CtlCommand.Canary.class, CtlCommand.Ab.class, CtlCommand.Shadow.class,
-        CtlCommand.Promote.class, CtlCommand.Rollback.class, StatusCommand.class})
+        CtlCommand.Promote.class, CtlCommand.Rollback.class, CtlCommand.Batching.class, StatusCommand.class})
 public final class CtlCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -54,8 +54,10 @@ public final class CtlCommand {
   }
 
   static String text(ControlCommand c) {
-    StringBuilder out = new StringBuilder(String.format("%s generation %d (signed by %s, issued by %s)%n",
-        c.getModel(), c.getGeneration(), c.getKeyId(), c.getIssuer()));
+    StringBuilder out = new StringBuilder(String.format("%s generation %d (signed by %s, issued by %s)%s%n",
+        c.getModel(), c.getGeneration(), c.getKeyId(), c.getIssuer(),
+        c.getMaxBatchSize() == null && c.getMaxWaitMs() == null ? ""
+            : " batching: max.batch.size " + c.getMaxBatchSize() + ", max.wait.ms " + c.getMaxWaitMs()));
     for (Route r : c.getRoutes()) {
       out.append(String.format("  %-8s v%-6s %s%n", r.getRole(), r.getVersion(),
           r.getRole().name().equals("SHADOW") ? String.format("sample %.0f%%", r.getWeight() * 100)
@@ -118,6 +120,21 @@ public final class CtlCommand {
     @Override
     ControlCommand apply(ControlClient client) {
       return client.promote(model);
+    }
+  }
+
+  @Command(name = "batching", description = "Per-model batching without restart: max batch size and/or max wait.")
+  static final class Batching extends Change {
+    @Parameters(index = "0") String model;
+    @Option(names = "--max-batch-size") Integer maxBatchSize;
+    @Option(names = "--max-wait-ms") Long maxWaitMs;
+
+    @Override
+    ControlCommand apply(ControlClient client) {
+      if (maxBatchSize == null && maxWaitMs == null) {
+        throw new IllegalArgumentException("give --max-batch-size and/or --max-wait-ms");
+      }
+      return client.batching(model, maxBatchSize, maxWaitMs);
     }
   }
 

@@ -92,8 +92,8 @@ class EndToEndTest {
         assertThat(health.statusCode()).isEqualTo(200);
         Map<String, Double> metrics = PrometheusText.parse(http(worker, "/metrics").body());
         assertThat(metrics).containsEntry("kinfer_requests_total{model=\"mlp\"}", (double) REQUESTS);
-        assertThat(metrics).containsEntry("kinfer_responses_total{model=\"mlp\",status=\"OK\",version=\"2\"}",
-            (double) REQUESTS);
+        assertThat(metrics).containsEntry(
+            "kinfer_responses_total{model=\"mlp\",status=\"OK\",variant=\"PRIMARY\",version=\"2\"}", (double) REQUESTS);
         assertThat(metrics.get("kinfer_batch_size_count{model=\"mlp\",version=\"2\"}")).isPositive();
         assertThat(metrics.keySet()).anyMatch(k -> k.startsWith("kafka_stream_thread_metrics_commit_latency_avg{"));
         assertThat(metrics.keySet()).anyMatch(k -> k.startsWith("kafka_consumer_fetch_manager_metrics_records_lag_max{"));

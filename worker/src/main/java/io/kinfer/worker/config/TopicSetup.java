@@ -22,8 +22,15 @@ public final class TopicSetup {
 
   public static void ensure(Map<String, Object> adminConfig, Topics topics, boolean create, List<String> extra)
       throws Exception {
-    try (Admin admin = Admin.create(adminConfig)) {
-      Set<String> existing = admin.listTopics().names().get();
+    Admin admin = Admin.create(adminConfig);
+    try {
+      Set<String> existing;
+      try {
+        existing = admin.listTopics().names().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new ConfigException("Cannot reach Kafka at " + adminConfig.get("bootstrap.servers") + " within 30 s:"
+            + " check bootstrap.servers, that the brokers run, and the kafka.security.* settings");
+      }
       if (!existing.contains(topics.requests())) {
         throw new ConfigException("The request topic '" + topics.requests() + "' does not exist; create it with the"
             + " partition count you want to scale to (kafka-topics --create --topic " + topics.requests() + ")");
@@ -60,6 +67,8 @@ public final class TopicSetup {
       if (!missing.isEmpty()) {
         throw new ConfigException("Missing topics " + missing + " and topics.create=false: create them first");
       }
+    } finally {
+      admin.close(java.time.Duration.ofSeconds(2)); // don't wait out pending calls to an unreachable cluster
     }
   }
 }
