@@ -119,6 +119,22 @@ public final class BenchCommand implements Callable<Integer> {
             maxBatch, rps, rps / first, e2eBatchSizes[0]);
         runs.put("max_batch_size_" + maxBatch + "_rps", rps);
       }
+      String passTopic = "bench.predictions.passthrough";
+      stack.createTopics(Topics.defaults().withPredictions(passTopic), 2);
+      try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, passTopic, factory, null)) {
+        double pass = PassThrough.drain(new WorkerConfig(stack.workerConfig(Map.of(
+            WorkerConfig.APPLICATION_ID_CONFIG, "bench-passthrough", WorkerConfig.PREDICTIONS_TOPIC_CONFIG, passTopic,
+            WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000))), registry, version(), tracker, e2eRequests);
+        runs.put("pass_through_no_op_engine_rps", pass);
+        System.out.printf("  pass-through (same topology, no-op engine) %,10.0f requests/s%n", pass);
+      }
+      try (NoOpEngine noop = new NoOpEngine(version())) {
+        stack.createTopics(Topics.defaults().withPredictions("bench.raw"), 2);
+        double raw = NaiveLoop.run(stack.bootstrapServers(), registry, noop, version(), Topics.DEFAULT_REQUESTS,
+            "bench.raw", e2eRequests);
+        runs.put("raw_consume_produce_rps", raw);
+        System.out.printf("  raw consume -> produce loop (no engine, at least once) %,10.0f requests/s%n", raw);
+      }
       if (baseline) {
         try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
           onnx.load(new ModelRepository(stack.modelsDir(), 1L << 31).load(version()));

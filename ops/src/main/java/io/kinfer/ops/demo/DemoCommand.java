@@ -54,6 +54,9 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--max-wait-ms", defaultValue = "5", description = "default: ${DEFAULT-VALUE}")
   long maxWaitMs;
 
+  @Option(names = "--commit-interval-ms", description = "worker's exactly-once commit interval (default: the worker's)")
+  Long commitIntervalMs;
+
   @Option(names = "--malformed", defaultValue = "5", description = "malformed records to send (they must reach the dead-letter topic)")
   int malformed;
 
@@ -73,8 +76,11 @@ public final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     System.out.println("Starting the dev stack: in-JVM Kafka (KRaft), Schema Registry endpoint, sample models...");
-    Map<String, Object> workerConfig = Map.of(
-        WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatchSize, WorkerConfig.MAX_WAIT_MS_CONFIG, maxWaitMs);
+    Map<String, Object> workerConfig = new java.util.HashMap<>(Map.of(
+        WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatchSize, WorkerConfig.MAX_WAIT_MS_CONFIG, maxWaitMs));
+    if (commitIntervalMs != null) {
+      workerConfig.put(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
+    }
     try (DevStack stack = DevStack.start(DevStack.Options.ephemeral(workerConfig))) {
       System.out.printf("  kafka %s  registry %s  models %s%n", stack.bootstrapServers(), stack.registryUrl(),
           stack.worker().engine().loaded());
