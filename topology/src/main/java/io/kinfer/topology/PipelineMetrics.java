@@ -1,6 +1,5 @@
 package io.kinfer.topology;
 
-import com.codahale.metrics.Counter;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.SlidingTimeWindowArrayReservoir;
@@ -22,10 +21,6 @@ public final class PipelineMetrics {
   public PipelineMetrics(MetricRegistry registry) {
     this.registry = registry;
     registry.gauge(MetricRegistry.name(PREFIX, "buffered"), () -> buffered::get);
-  }
-
-  public MetricRegistry registry() {
-    return registry;
   }
 
   public void request(String model) {
@@ -66,10 +61,6 @@ public final class PipelineMetrics {
 
   public void buffered(long count) {
     buffered.set(count);
-  }
-
-  public Counter counter(String name) {
-    return registry.counter(name);
   }
 
   private Histogram histogram(String name) {

@@ -44,7 +44,6 @@ public final class Worker implements AutoCloseable {
   private final OnnxEngine engine;
   private final KafkaStreams streams;
   private final MetricRegistry metrics;
-  private final List<String> loadFailures;
   private final PlanRoutingTable routes;
   private final ModelLifecycle lifecycle;
   private final StatusPublisher status;
@@ -52,14 +51,13 @@ public final class Worker implements AutoCloseable {
   private WorkerHttpServer http;
 
   private Worker(WorkerConfig config, OnnxEngine engine, KafkaStreams streams, MetricRegistry metrics,
-      List<String> loadFailures, PlanRoutingTable routes, ModelLifecycle lifecycle, StatusPublisher status,
+      PlanRoutingTable routes, ModelLifecycle lifecycle, StatusPublisher status,
       EngineHealth engineHealth) {
     this.engineHealth = engineHealth;
     this.config = config;
     this.engine = engine;
     this.streams = streams;
     this.metrics = metrics;
-    this.loadFailures = loadFailures;
     this.routes = routes;
     this.lifecycle = lifecycle;
     this.status = status;
@@ -119,7 +117,7 @@ public final class Worker implements AutoCloseable {
     LOG.info("Worker {} started: serving {} from {}, batches of up to {} or {} ms",
         workerId, engine.loaded(), config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG),
         config.getInt(WorkerConfig.MAX_BATCH_SIZE_CONFIG), config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG));
-    Worker worker = new Worker(config, engine, streams, metrics, failures, routes, lifecycle, status, engineHealth);
+    Worker worker = new Worker(config, engine, streams, metrics, routes, lifecycle, status, engineHealth);
     try {
       worker.http = new WorkerHttpServer(config.getString(WorkerConfig.HTTP_HOST_CONFIG),
           config.getInt(WorkerConfig.HTTP_PORT_CONFIG), metrics, streams, worker.probe());
@@ -185,10 +183,6 @@ public final class Worker implements AutoCloseable {
 
   public PlanRoutingTable routes() {
     return routes;
-  }
-
-  public List<String> loadFailures() {
-    return List.copyOf(loadFailures);
   }
 
   public WorkerConfig config() {

@@ -187,10 +187,6 @@ public final class DevStack implements AutoCloseable {
     return registry.url();
   }
 
-  public InMemorySchemaRegistry registryState() {
-    return registry.state();
-  }
-
   /** The operator's private key file (signs control commands this stack's workers trust). */
   public Path opsKeyFile() {
     return keysDir.resolve(OPS_KEY_ID + OperatorKey.PRIVATE_SUFFIX);

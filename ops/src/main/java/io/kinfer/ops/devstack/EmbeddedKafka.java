@@ -178,10 +178,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
-  public Path dataDir() {
-    return logDir;
-  }
-
   /** Stops the broker and keeps its data (for restart tests and persistent dev stacks). */
   public synchronized void stop() {
     if (server != null) {
