@@ -1,9 +1,7 @@
 package io.kinfer.topology.errors;
 
 import com.codahale.metrics.SharedMetricRegistries;
-import io.kinfer.topology.HeaderNames;
 import io.kinfer.topology.PipelineMetrics;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -62,16 +60,8 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
     for (Header h : original) {
       headers.add(h);
     }
-    add(headers, HeaderNames.ERROR_CLASS, error.getClass().getName());
-    add(headers, HeaderNames.ERROR_MESSAGE, String.valueOf(error.getMessage()));
-    add(headers, HeaderNames.ERROR_STAGE, stage);
-    add(headers, HeaderNames.SOURCE_TOPIC, sourceTopic);
-    add(headers, HeaderNames.SOURCE_PARTITION, Integer.toString(partition));
-    add(headers, HeaderNames.SOURCE_OFFSET, Long.toString(offset));
+    DeadLetters.headers(error.getClass().getName(), String.valueOf(error.getMessage()), stage, sourceTopic,
+        partition, offset).forEach(headers::add);
     return new ProducerRecord<>(dlqTopic, null, key, value, headers);
-  }
-
-  private static void add(Headers headers, String name, String value) {
-    headers.add(name, value.getBytes(StandardCharsets.UTF_8));
   }
 }
