@@ -9,6 +9,7 @@ import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.Topics;
 import io.kinfer.topology.control.ControlSigning;
 import io.kinfer.topology.route.Plan;
+import io.kinfer.worker.config.TopicSetup;
 import java.security.PrivateKey;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -68,14 +69,12 @@ public final class ControlClient implements AutoCloseable {
   private static void ensureHistoryTopic(Map<String, Object> client, Topics topics) {
     try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(client)) {
       if (!admin.listTopics().names().get().contains(historyTopic(topics))) {
-        admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(historyTopic(topics), 1, (short) -1)))
-            .all().get();
+        TopicSetup.createIfAbsent(admin, List.of(
+            new org.apache.kafka.clients.admin.NewTopic(historyTopic(topics), 1, (short) -1)));
       }
     } catch (Exception e) {
-      if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-        throw new IllegalStateException("Cannot create " + historyTopic(topics) + " (rollback needs it): "
-            + e.getMessage(), e);
-      }
+      throw new IllegalStateException("Cannot create " + historyTopic(topics) + " (rollback needs it): "
+          + e.getMessage(), e);
     }
   }
 

@@ -10,6 +10,7 @@ import io.kinfer.schemas.registry.InMemorySchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.Worker;
+import io.kinfer.worker.config.TopicSetup;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.models.SampleModels;
 import java.nio.file.Files;
@@ -17,10 +18,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Everything needed to run the worker on one machine without Docker: an in-JVM KRaft broker, the
@@ -106,20 +105,12 @@ public final class DevStack implements AutoCloseable {
   public void createTopics(Topics topics, int partitions) throws Exception {
     Map<String, String> compacted = Map.of("cleanup.policy", "compact");
     try (Admin admin = Admin.create(kafka.clientConfig(EmbeddedKafka.ADMIN_USER))) {
-      for (NewTopic topic : List.of(new NewTopic(topics.requests(), partitions, (short) 1),
+      TopicSetup.createIfAbsent(admin, List.of(new NewTopic(topics.requests(), partitions, (short) 1),
           new NewTopic(topics.predictions(), partitions, (short) 1), new NewTopic(topics.deadLetters(), 1, (short) 1),
           new NewTopic(topics.shadow(), partitions, (short) 1), new NewTopic(topics.comparisons(), partitions, (short) 1),
           new NewTopic(topics.control(), 1, (short) 1).configs(compacted),
           new NewTopic(ControlClient.historyTopic(topics), 1, (short) 1),
-          new NewTopic(topics.status(), 1, (short) 1).configs(compacted))) {
-        try {
-          admin.createTopics(List.of(topic)).all().get();
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            throw e;
-          }
-        }
-      }
+          new NewTopic(topics.status(), 1, (short) 1).configs(compacted)));
     }
   }
 

@@ -7,6 +7,7 @@ import io.kinfer.schemas.registry.InMemorySchemaRegistry;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry.Change;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry.ConfigChanged;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry.Registered;
+import io.kinfer.worker.config.TopicSetup;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -45,12 +45,8 @@ public final class KafkaSchemaJournal implements AutoCloseable {
   /** @param client Kafka client settings: bootstrap and, on a secured cluster, security */
   public static KafkaSchemaJournal attach(Map<String, Object> client, InMemorySchemaRegistry registry) throws Exception {
     try (Admin admin = Admin.create(client)) {
-      admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1)
-          .configs(Map.of("cleanup.policy", "compact")))).all().get();
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        throw e;
-      }
+      TopicSetup.createIfAbsent(admin, List.of(new NewTopic(TOPIC, 1, (short) 1)
+          .configs(Map.of("cleanup.policy", "compact"))));
     }
     replay(client, registry);
     Map<String, Object> producerConfig = new java.util.HashMap<>(client);

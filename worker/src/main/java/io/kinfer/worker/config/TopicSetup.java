@@ -20,6 +20,20 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class TopicSetup {
   private TopicSetup() {}
 
+  /** Creates each topic unless it exists (another worker or an operator may have been first). */
+  public static void createIfAbsent(Admin admin, List<NewTopic> topics) throws InterruptedException {
+    for (NewTopic topic : topics) {
+      try {
+        admin.createTopics(List.of(topic)).all().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new IllegalStateException("Cannot create topic " + topic.name() + ": " + e.getCause().getMessage()
+              + " (create it yourself, or grant Create on it)", e.getCause());
+        }
+      }
+    }
+  }
+
   public static void ensure(Map<String, Object> adminConfig, Topics topics, boolean create, List<String> extra)
       throws Exception {
     Admin admin = Admin.create(adminConfig);
@@ -46,27 +60,12 @@ public final class TopicSetup {
           new NewTopic(topics.control(), Optional.of(1), Optional.empty()).configs(compacted),
           new NewTopic(topics.status(), Optional.of(1), Optional.empty()).configs(compacted)));
       extra.forEach(t -> wanted.add(new NewTopic(t, Optional.of(1), Optional.empty())));
-      List<String> missing = new ArrayList<>();
-      for (NewTopic topic : wanted) {
-        if (existing.contains(topic.name())) {
-          continue;
-        }
-        if (!create) {
-          missing.add(topic.name());
-          continue;
-        }
-        try {
-          admin.createTopics(List.of(topic)).all().get();
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new ConfigException("Cannot create topic " + topic.name() + ": " + e.getCause().getMessage()
-                + " (create it yourself, or grant Create on it)");
-          }
-        }
+      List<NewTopic> absent = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
+      if (!create && !absent.isEmpty()) {
+        throw new ConfigException("Missing topics " + absent.stream().map(NewTopic::name).toList()
+            + " and topics.create=false: create them first");
       }
-      if (!missing.isEmpty()) {
-        throw new ConfigException("Missing topics " + missing + " and topics.create=false: create them first");
-      }
+      createIfAbsent(admin, absent);
     } finally {
       admin.close(java.time.Duration.ofSeconds(2)); // don't wait out pending calls to an unreachable cluster
     }
