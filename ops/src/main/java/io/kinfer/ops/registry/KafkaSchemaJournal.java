@@ -2,24 +2,21 @@ package io.kinfer.ops.registry;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kinfer.ops.ctl.TopicReader;
 import io.kinfer.schemas.registry.CompatibilityLevel;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry.Change;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry.ConfigChanged;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry.Registered;
 import io.kinfer.worker.config.TopicSetup;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -59,20 +56,11 @@ public final class KafkaSchemaJournal implements AutoCloseable {
   }
 
   private static void replay(Map<String, Object> client, InMemorySchemaRegistry registry) {
-    TopicPartition tp = new TopicPartition(TOPIC, 0);
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(client, new StringDeserializer(),
-        new StringDeserializer())) {
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      while (consumer.position(tp) < end) {
-        for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
-          if (record.value() != null) {
-            registry.replay(parse(record.value()));
-          }
-        }
+    TopicReader.read(client, TOPIC, new StringDeserializer(), new StringDeserializer(), 0, record -> {
+      if (record.value() != null) {
+        registry.replay(parse(record.value()));
       }
-    }
+    });
   }
 
   private void append(Change change) {
