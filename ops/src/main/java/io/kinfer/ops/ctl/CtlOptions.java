@@ -33,16 +33,7 @@ public final class CtlOptions {
 
   /** Bootstrap plus the client properties file, for a secured cluster. */
   java.util.Map<String, Object> kafka() throws java.io.IOException {
-    java.util.Map<String, Object> out = new java.util.HashMap<>();
-    if (clientConfig != null) {
-      java.util.Properties props = new java.util.Properties();
-      try (var in = java.nio.file.Files.newBufferedReader(clientConfig)) {
-        props.load(in);
-      }
-      props.forEach((k, v) -> out.put(k.toString(), v));
-    }
-    out.putIfAbsent("bootstrap.servers", bootstrap);
-    return out;
+    return io.kinfer.ops.security.ClientSettings.load(clientConfig, bootstrap);
   }
 
   Topics topics() {

@@ -1,16 +1,16 @@
 package io.kinfer.ops.devstack;
 
-import io.kinfer.ops.ctl.ControlClient;
 import io.kinfer.ops.ctl.OperatorKey;
 import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
 import io.kinfer.ops.registry.KafkaSchemaJournal;
+import io.kinfer.ops.security.ClusterSetup;
+import io.kinfer.ops.security.SaslUsers;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.Worker;
-import io.kinfer.worker.config.TopicSetup;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.models.SampleModels;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * Everything needed to run the worker on one machine without Docker: an in-JVM KRaft broker, the
@@ -79,7 +78,10 @@ public final class DevStack implements AutoCloseable {
         options.kafkaPort(), Map.of(), users);
     kafka.start();
     if (options.sasl()) {
-      SaslUsers.writeClientConfigs(base.resolve("sasl"), kafka);
+      for (String user : SASL_USERS) {
+        SaslUsers.writeProperties(base.resolve("sasl"), user, kafka.clientConfig(user),
+            "Kafka client settings of SCRAM user " + user + " on the kinfer dev stack");
+      }
     }
     InMemorySchemaRegistry state = new InMemorySchemaRegistry();
     KafkaSchemaJournal journal = KafkaSchemaJournal.attach(kafka.clientConfig(EmbeddedKafka.ADMIN_USER), state);
@@ -103,25 +105,16 @@ public final class DevStack implements AutoCloseable {
   }
 
   public void createTopics(Topics topics, int partitions) throws Exception {
-    Map<String, String> compacted = Map.of("cleanup.policy", "compact");
     try (Admin admin = Admin.create(kafka.clientConfig(EmbeddedKafka.ADMIN_USER))) {
-      TopicSetup.createIfAbsent(admin, List.of(new NewTopic(topics.requests(), partitions, (short) 1),
-          new NewTopic(topics.predictions(), partitions, (short) 1), new NewTopic(topics.deadLetters(), 1, (short) 1),
-          new NewTopic(topics.shadow(), partitions, (short) 1), new NewTopic(topics.comparisons(), partitions, (short) 1),
-          new NewTopic(topics.control(), 1, (short) 1).configs(compacted),
-          new NewTopic(ControlClient.historyTopic(topics), 1, (short) 1),
-          new NewTopic(topics.status(), 1, (short) 1).configs(compacted)));
+      ClusterSetup.createTopics(admin, topics, partitions, false);
     }
   }
 
   private void createAcls(Topics topics) throws Exception {
     String app = (String) WorkerConfig.CONFIG_DEF.defaultValues().get(WorkerConfig.APPLICATION_ID_CONFIG);
-    List<org.apache.kafka.common.acl.AclBinding> acls = new java.util.ArrayList<>(WorkerAcls.worker("worker", topics, app));
-    acls.addAll(WorkerAcls.operator("ops", topics));
-    acls.addAll(WorkerAcls.observer("ops", topics));
-    acls.addAll(WorkerAcls.client("client", topics));
     try (Admin admin = Admin.create(kafka.clientConfig(EmbeddedKafka.ADMIN_USER))) {
-      admin.createAcls(acls).all().get();
+      admin.createAcls(ClusterSetup.acls(topics, app, new ClusterSetup.Principals("worker", "ops", "client", null)))
+          .all().get();
     }
   }
 

@@ -151,8 +151,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private String jaas(String user) {
-    return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
-        + "\" password=\"" + scramUsers.get(user) + "\";";
+    return io.kinfer.ops.security.SaslUsers.scramJaas(user, scramUsers.get(user));
   }
 
   private void awaitReady() {

@@ -15,12 +15,15 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--topic", defaultValue = Topics.DEFAULT_REQUESTS) String topic;
   @Option(names = "--rate", defaultValue = "500", description = "requests per second (default: ${DEFAULT-VALUE})") double rate;
   @Option(names = "--requests", defaultValue = "0", description = "how many; 0 = until stopped") long requests;
+  @Option(names = "--client-config", description = "Kafka client properties (security.protocol, sasl.*, ssl.*)")
+  java.nio.file.Path clientConfig;
   @Option(names = "--id-prefix", defaultValue = "load", description = "request ids are PREFIX-N") String prefix;
 
   @Override
-  public Integer call() {
+  public Integer call() throws java.io.IOException {
     RequestFactory factory = new RequestFactory(prefix + "-" + System.currentTimeMillis(), 1);
-    try (LoadGenerator generator = new LoadGenerator(bootstrap, new RestSchemaRegistryClient(registry), topic, factory)) {
+    try (LoadGenerator generator = new LoadGenerator(
+        io.kinfer.ops.security.ClientSettings.load(clientConfig, bootstrap), new RestSchemaRegistryClient(registry), topic, factory)) {
       long chunk = Math.max(1, (long) rate);
       long start = System.currentTimeMillis();
       for (long sent = 0; requests == 0 || sent < requests; sent += chunk) {

@@ -60,6 +60,40 @@ public class DeploymentFilesTest {
   }
 
   @Test
+  void shouldOverlaySaslSslOnEveryKafkaClientOfTheStack() throws Exception {
+    JsonNode base = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile()).get("services");
+    JsonNode secure = YAML.readTree(ROOT.resolve("docker-compose.secure.yml").toFile()).get("services");
+    Set<String> known = new TreeSet<>(iterable(base.fieldNames()));
+    known.addAll(iterable(secure.fieldNames()));
+    secure.fields().forEachRemaining(e -> e.getValue().path("depends_on").fieldNames()
+        .forEachRemaining(d -> assertThat(known).as("%s depends on %s", e.getKey(), d).contains(d)));
+    // The broker: our start script, TLS material from certs-init, only the SASL_SSL host port.
+    assertThat(secure.at("/kafka/entrypoint/1").asText()).isEqualTo("/secure/kafka-start.sh");
+    assertThat(secure.at("/kafka/ports").toString()).contains("29093:29093").doesNotContain("29092");
+    assertThat(secure.at("/kafka/healthcheck/test/1").asText()).contains("--command-config /tmp/admin.properties");
+    assertThat(secure.at("/certs-init/entrypoint/1").asText()).isEqualTo("/secure/certs.sh");
+    for (String script : List.of("certs.sh", "kafka-start.sh")) {
+      assertThat(ROOT.resolve("ops/deploy/secure").resolve(script)).exists();
+    }
+    // Every Kafka client: security init's files, or SASL_SSL settings for Schema Registry.
+    assertThat(secure.at("/security-init/command").toString()).contains("\"security\"", "\"init\"", "/certs/ca.crt");
+    assertThat(secure.at("/worker/command/1").asText()).isEqualTo("/secrets/worker.properties");
+    assertThat(secure.at("/loadgen/command").toString()).contains("--client-config", "/secrets/loadgen.properties");
+    JsonNode registry = secure.at("/schema-registry/environment");
+    assertThat(registry.get("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS").asText()).startsWith("SASL_SSL://");
+    assertThat(registry.get("SCHEMA_REGISTRY_KAFKASTORE_SASL_JAAS_CONFIG").asText())
+        .contains("username=\"" + io.kinfer.ops.security.SecurityCommand.SCHEMA_REGISTRY_USER + "\"");
+    assertThat(registry.get("SCHEMA_REGISTRY_KAFKASTORE_SSL_TRUSTSTORE_LOCATION").asText()).isEqualTo("/certs/ca.crt");
+    for (String service : List.of("worker", "loadgen", "schema-registry", "topics-init")) {
+      assertThat(secure.at("/" + service + "/depends_on/security-init/condition").asText())
+          .as(service).isEqualTo("service_completed_successfully");
+    }
+    // Passwords come from the environment and are required, never defaulted in the file.
+    String text = Files.readString(ROOT.resolve("docker-compose.secure.yml"));
+    assertThat(text).contains("${KAFKA_ADMIN_PASSWORD:?", "${SR_KAFKA_PASSWORD:?").doesNotContain(":-");
+  }
+
+  @Test
   void shouldScrapeEveryWorkerAndLoadTheAlertRules() throws Exception {
     JsonNode prometheus = YAML.readTree(ROOT.resolve("ops/deploy/prometheus/prometheus.yml").toFile());
     assertThat(prometheus.at("/rule_files/0").asText()).endsWith("alerts.yml");

@@ -8,7 +8,7 @@ import io.kinfer.ops.ctl.ControlClient;
 import io.kinfer.ops.ctl.OperatorKey;
 import io.kinfer.ops.devstack.DevStack;
 import io.kinfer.ops.devstack.EmbeddedKafka;
-import io.kinfer.ops.devstack.WorkerAcls;
+import io.kinfer.ops.security.WorkerAcls;
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
 import io.kinfer.ops.load.RequestFactory;

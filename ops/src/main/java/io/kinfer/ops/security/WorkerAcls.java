@@ -1,4 +1,4 @@
-package io.kinfer.ops.devstack;
+package io.kinfer.ops.security;
 
 import io.kinfer.ops.ctl.ControlClient;
 import io.kinfer.topology.Topics;
@@ -69,6 +69,18 @@ public final class WorkerAcls {
       acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.READ));
       acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.DESCRIBE));
     }
+    return acls;
+  }
+
+  /** The Confluent Schema Registry's own store: its topic (read, write, check its cleanup policy) and group. */
+  public static List<AclBinding> schemaRegistry(String principal, String topic, String group) {
+    List<AclBinding> acls = new ArrayList<>();
+    for (AclOperation op : List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
+        AclOperation.DESCRIBE_CONFIGS)) {
+      acls.add(allow(principal, ResourceType.TOPIC, topic, PatternType.LITERAL, op));
+    }
+    acls.add(allow(principal, ResourceType.GROUP, group, PatternType.PREFIXED, AclOperation.READ));
+    acls.add(allow(principal, ResourceType.GROUP, group, PatternType.PREFIXED, AclOperation.DESCRIBE));
     return acls;
   }
 
