@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, DevStackCommand.class, BenchCommand.class, ModelsCommand.class,
         ConfigDocsCommand.class, WorkerCommand.class, io.kinfer.ops.ctl.CtlCommand.class,
         io.kinfer.ops.ctl.KeysCommand.class, io.kinfer.ops.load.LoadCommand.class,
-        io.kinfer.ops.security.SecurityCommand.class})
+        io.kinfer.ops.security.SecurityCommand.class,
+        io.kinfer.ops.replay.ReplayCommand.class})
 public final class Ops {
   private Ops() {}
 

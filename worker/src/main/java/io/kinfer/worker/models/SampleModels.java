@@ -106,7 +106,8 @@ public final class SampleModels {
     return w;
   }
 
-  private static Path write(Path root, String name, String version, byte[] onnx,
+  /** Writes one version (model.onnx + model.json with its sha256) into a repository. */
+  public static Path write(Path root, String name, String version, byte[] onnx,
       List<TensorSpec> inputs, List<TensorSpec> outputs, String description) throws IOException {
     Path dir = root.resolve(name).resolve(version);
     Files.createDirectories(dir);

@@ -1,0 +1,250 @@
+package io.kinfer.ops.replay;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.HdrHistogram.DoubleHistogram;
+
+/**
+ * Baseline vs candidate over many requests, in bounded memory whatever the count: agreement within
+ * a tolerance, top-1 agreement, a sparse top-1 confusion matrix, the distribution of the largest
+ * absolute output difference (HdrHistogram), agreement per minute, and paired accuracy when labels
+ * are known.
+ */
+public final class PairStats {
+  /** Metric names usable in gates; see {@link #metrics()}. */
+  public static final List<String> METRICS = List.of("compared", "agreement", "top1_agreement", "p50_diff",
+      "p90_diff", "p99_diff", "p999_diff", "max_diff", "mean_diff", "failed_rate", "missing_baseline_rate",
+      "accuracy_baseline", "accuracy_candidate", "accuracy_delta", "p_value");
+  /** Top-1 classes beyond this share one row/column, so the matrix stays small. */
+  static final int MAX_CLASSES = 64;
+  /** Decade buckets of |diff| for the histogram chart: 0, (0,1e-9], (1e-9,1e-8], ..., > 1. */
+  static final int DECADES_FROM = -9;
+  static final int DECADES_TO = 0;
+
+  private final String baseline;
+  private final String candidate;
+  private final double tolerance;
+  private long compared;
+  private long withinTolerance;
+  private long top1Compared;
+  private long top1Agree;
+  private long candidateFailed;
+  private long missingBaseline;
+  private long exactZero;
+  private double diffSum;
+  private double maxDiff;
+  private final DoubleHistogram diffs = new DoubleHistogram(1_000_000_000_000_000L, 3);
+  private final long[] decades = new long[DECADES_TO - DECADES_FROM + 3];
+  private final long[][] confusion = new long[MAX_CLASSES + 1][MAX_CLASSES + 1];
+  private int classes;
+  private final TreeMap<Long, long[]> perMinute = new TreeMap<>();
+  private long labelled;
+  private long baselineCorrect;
+  private long candidateCorrect;
+  private long onlyBaselineCorrect;
+  private long onlyCandidateCorrect;
+
+  public PairStats(String baseline, String candidate, double tolerance) {
+    this.baseline = baseline;
+    this.candidate = candidate;
+    this.tolerance = tolerance;
+  }
+
+  public String baseline() {
+    return baseline;
+  }
+
+  public String candidate() {
+    return candidate;
+  }
+
+  public String subject() {
+    return candidate + " vs " + baseline;
+  }
+
+  /**
+   * One request both sides answered.
+   *
+   * @param top1Baseline top-1 class of the baseline, or -1 when unknown
+   * @param label the true class, or null
+   * @return whether the two disagree (beyond tolerance or on top-1)
+   */
+  public boolean record(long timestampMs, double maxAbsDiff, int top1Baseline, int top1Candidate, Integer label) {
+    Boolean agree = top1Baseline < 0 || top1Candidate < 0 ? null : top1Baseline == top1Candidate;
+    boolean disagree = record(timestampMs, maxAbsDiff, agree);
+    if (agree != null) {
+      classes = Math.max(classes, Math.max(top1Baseline, top1Candidate) + 1);
+      confusion[Math.min(top1Baseline, MAX_CLASSES)][Math.min(top1Candidate, MAX_CLASSES)]++;
+    }
+    if (label != null && agree != null) {
+      labelled++;
+      boolean b = top1Baseline == label;
+      boolean c = top1Candidate == label;
+      baselineCorrect += b ? 1 : 0;
+      candidateCorrect += c ? 1 : 0;
+      onlyBaselineCorrect += b && !c ? 1 : 0;
+      onlyCandidateCorrect += c && !b ? 1 : 0;
+    }
+    return disagree;
+  }
+
+  /** One comparison known only by its summary (the live comparisons topic). */
+  public boolean record(long timestampMs, double maxAbsDiff, Boolean sameTop1) {
+    compared++;
+    boolean within = maxAbsDiff <= tolerance;
+    withinTolerance += within ? 1 : 0;
+    if (sameTop1 != null) {
+      top1Compared++;
+      top1Agree += sameTop1 ? 1 : 0;
+    }
+    if (maxAbsDiff == 0) {
+      exactZero++;
+    } else if (Double.isFinite(maxAbsDiff)) {
+      // Clamped to the histogram's range (1e-12..1e3): below 1e-12 is noise for FP32 outputs.
+      diffs.recordValue(Math.min(1e3, Math.max(maxAbsDiff, 1e-12)));
+    }
+    if (Double.isFinite(maxAbsDiff)) {
+      diffSum += maxAbsDiff;
+    }
+    maxDiff = Math.max(maxDiff, maxAbsDiff);
+    decades[decade(maxAbsDiff)]++;
+    long[] minute = perMinute.computeIfAbsent(Math.floorDiv(timestampMs, 60_000L), m -> new long[3]);
+    minute[0]++;
+    minute[1] += within ? 1 : 0;
+    minute[2] += Boolean.FALSE.equals(sameTop1) ? 0 : 1;
+    return !within || Boolean.FALSE.equals(sameTop1);
+  }
+
+  public void candidateFailed() {
+    candidateFailed++;
+  }
+
+  public void missingBaseline() {
+    missingBaseline++;
+  }
+
+  public long compared() {
+    return compared;
+  }
+
+  private static int decade(double diff) {
+    if (diff == 0) {
+      return 0;
+    }
+    if (!(diff <= Math.pow(10, DECADES_TO))) {
+      return DECADES_TO - DECADES_FROM + 2;
+    }
+    int exp = (int) Math.ceil(Math.log10(diff));
+    return Math.max(DECADES_FROM, exp) - DECADES_FROM + 1;
+  }
+
+  /** The q-quantile (0..1) of |diff|, counting exact zeros. */
+  public double quantile(double q) {
+    long total = exactZero + diffs.getTotalCount();
+    if (total == 0) {
+      return Double.NaN;
+    }
+    double rank = q * total;
+    if (rank <= exactZero) {
+      return 0;
+    }
+    return diffs.getValueAtPercentile(Math.min(100, 100 * (rank - exactZero) / diffs.getTotalCount()));
+  }
+
+  /** Values for gates, by the names in {@link #METRICS}. */
+  public Map<String, Double> metrics() {
+    Map<String, Double> m = new LinkedHashMap<>();
+    long attempted = compared + candidateFailed;
+    m.put("compared", (double) compared);
+    m.put("agreement", compared == 0 ? Double.NaN : (double) withinTolerance / compared);
+    m.put("top1_agreement", top1Compared == 0 ? Double.NaN : (double) top1Agree / top1Compared);
+    m.put("p50_diff", quantile(0.50));
+    m.put("p90_diff", quantile(0.90));
+    m.put("p99_diff", quantile(0.99));
+    m.put("p999_diff", quantile(0.999));
+    m.put("max_diff", compared == 0 ? Double.NaN : maxDiff);
+    m.put("mean_diff", compared == 0 ? Double.NaN : diffSum / compared);
+    m.put("failed_rate", attempted == 0 ? Double.NaN : (double) candidateFailed / attempted);
+    m.put("missing_baseline_rate", attempted + missingBaseline == 0 ? Double.NaN
+        : (double) missingBaseline / (attempted + missingBaseline));
+    double accB = labelled == 0 ? Double.NaN : (double) baselineCorrect / labelled;
+    double accC = labelled == 0 ? Double.NaN : (double) candidateCorrect / labelled;
+    m.put("accuracy_baseline", accB);
+    m.put("accuracy_candidate", accC);
+    m.put("accuracy_delta", accC - accB);
+    m.put("p_value", labelled == 0 ? Double.NaN : Proportions.mcNemar(onlyBaselineCorrect, onlyCandidateCorrect)[1]);
+    return m;
+  }
+
+  /** Everything for report.json (and the charts of report.html). */
+  public Map<String, Object> toReport() {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("baseline", baseline);
+    r.put("candidate", candidate);
+    r.put("tolerance", tolerance);
+    r.put("compared", compared);
+    r.put("agreeWithinTolerance", withinTolerance);
+    r.put("top1Compared", top1Compared);
+    r.put("top1Agree", top1Agree);
+    r.put("candidateFailed", candidateFailed);
+    r.put("missingBaseline", missingBaseline);
+    r.put("metrics", metrics());
+    Map<String, Object> diff = new LinkedHashMap<>();
+    diff.put("exactZero", exactZero);
+    List<Map<String, Object>> buckets = new ArrayList<>();
+    for (int i = 0; i < decades.length; i++) {
+      String label = i == 0 ? "0" : i == decades.length - 1 ? ">1e" + DECADES_TO
+          : "<=1e" + (DECADES_FROM + i - 1);
+      buckets.add(Map.of("bucket", label, "count", decades[i]));
+    }
+    diff.put("histogram", buckets);
+    r.put("absDiff", diff);
+    if (top1Compared > 0 && classes > 0) {
+      int n = Math.min(classes, MAX_CLASSES + 1);
+      List<List<Long>> matrix = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        List<Long> row = new ArrayList<>();
+        for (int j = 0; j < n; j++) {
+          row.add(confusion[i][j]);
+        }
+        matrix.add(row);
+      }
+      r.put("confusion", Map.of("rows", "baseline top-1", "columns", "candidate top-1", "classes", n,
+          "lastIsOther", classes > MAX_CLASSES, "matrix", matrix));
+    }
+    List<Map<String, Object>> timeline = new ArrayList<>();
+    perMinute.forEach((minute, c) -> timeline.add(Map.of("minute", minute * 60_000L, "compared", c[0],
+        "agreement", (double) c[1] / c[0], "top1Agreement", (double) c[2] / c[0])));
+    r.put("timeline", timeline);
+    if (labelled > 0) {
+      Map<String, Object> acc = new LinkedHashMap<>();
+      acc.put("labelled", labelled);
+      acc.put("baseline", accuracy(baselineCorrect, labelled));
+      acc.put("candidate", accuracy(candidateCorrect, labelled));
+      double[] test = Proportions.mcNemar(onlyBaselineCorrect, onlyCandidateCorrect);
+      acc.put("test", Map.of("method", "McNemar (paired: both versions on the same requests)", "onlyBaselineRight",
+          onlyBaselineCorrect, "onlyCandidateRight", onlyCandidateCorrect, "z", test[0], "pValue", test[1],
+          "verdict", verdict(test, candidate, baseline)));
+      r.put("accuracy", acc);
+    }
+    return r;
+  }
+
+  static Map<String, Object> accuracy(long correct, long n) {
+    double[] ci = Proportions.wilson(correct, n);
+    return Map.of("correct", correct, "labelled", n, "rate", n == 0 ? Double.NaN : (double) correct / n,
+        "ci95", List.of(ci[0], ci[1]));
+  }
+
+  /** {@code test} = {z, p}; z > 0 means {@code b} does better than {@code a}. */
+  static String verdict(double[] test, String b, String a) {
+    if (Double.isNaN(test[1]) || test[1] >= 0.05) {
+      return "no significant difference at the 95% level (p=" + String.format("%.3g", test[1]) + ")";
+    }
+    return (test[0] > 0 ? b + " is better than " + a : a + " is better than " + b)
+        + " (p=" + String.format("%.3g", test[1]) + ")";
+  }
+}
