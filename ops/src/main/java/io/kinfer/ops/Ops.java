@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         ConfigDocsCommand.class, WorkerCommand.class, io.kinfer.ops.ctl.CtlCommand.class,
         io.kinfer.ops.ctl.KeysCommand.class, io.kinfer.ops.load.LoadCommand.class,
         io.kinfer.ops.security.SecurityCommand.class,
-        io.kinfer.ops.replay.ReplayCommand.class})
+        io.kinfer.ops.replay.ReplayCommand.class,
+        io.kinfer.ops.replay.CompareCommand.class})
 public final class Ops {
   private Ops() {}
 

@@ -188,9 +188,13 @@ public final class ControlClient implements AutoCloseable {
       throw new IllegalStateException("No earlier plan of " + model + " to roll back to (" + history.size()
           + " plan(s) issued)");
     }
-    ControlCommand previous = history.get(history.size() - 2);
-    return publish(model, previous.getRoutes(), Optional.of(previous), previous.getMaxBatchSize(),
-        previous.getMaxWaitMs(), previous.getSalt());
+    return restore(history.get(history.size() - 2));
+  }
+
+  /** Re-issues {@code previous} exactly (routes, salt, batching) under the next generation. */
+  public ControlCommand restore(ControlCommand previous) {
+    return publish(previous.getModel().toString(), previous.getRoutes(), Optional.of(previous),
+        previous.getMaxBatchSize(), previous.getMaxWaitMs(), previous.getSalt());
   }
 
   /** Batching overrides for a model, serving unchanged. */

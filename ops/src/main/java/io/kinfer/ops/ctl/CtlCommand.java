@@ -82,10 +82,48 @@ public final class CtlCommand {
     @Parameters(index = "0") String model;
     @Parameters(index = "1") String version;
     @Option(names = "--percent", required = true) double percent;
+    @Option(names = "--auto", description = "also shadow VERSION, watch the live comparisons, then promote if every"
+        + " --gate passes or restore the previous plan; the decision goes to the status topic")
+    boolean auto;
+    @Option(names = "--gate", defaultValue = "top1_agreement>=0.99,failed_rate<=0.001",
+        description = "with --auto (default: ${DEFAULT-VALUE})")
+    String gate;
+    @Option(names = "--min-samples", defaultValue = "1000", description = "with --auto: comparisons before deciding (default: ${DEFAULT-VALUE})")
+    long minSamples;
+    @Option(names = "--timeout", defaultValue = "PT10M", description = "with --auto: roll back if too few comparisons by then (default: ${DEFAULT-VALUE})")
+    java.time.Duration timeout;
+    @Option(names = "--report", description = "with --auto: write the comparison report (json + html) here")
+    java.nio.file.Path report;
 
     @Override
     ControlCommand apply(ControlClient client) {
-      return client.canary(model, version, percent);
+      if (!auto) {
+        return client.canary(model, version, percent);
+      }
+      try {
+        AutoCanary.Decision decision = AutoCanary.run(client, options.kafka(),
+            new io.kinfer.schemas.registry.RestSchemaRegistryClient(options.registry), options.topics(), model, version,
+            new AutoCanary.Settings(percent, io.kinfer.ops.replay.Gates.parse(gate), minSamples, timeout, 1e-5),
+            System.out);
+        if (report != null) {
+          io.kinfer.ops.replay.ReportWriter.write(report, decision.report());
+        }
+        System.out.println(decision.reason());
+        promoted = decision.promoted();
+        return decision.plan();
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException("auto-canary failed: " + e.getMessage(), e);
+      }
+    }
+
+    private boolean promoted = true;
+
+    @Override
+    public Integer call() throws Exception {
+      int rc = super.call();
+      return rc == 0 && !promoted ? 3 : rc;
     }
   }
 

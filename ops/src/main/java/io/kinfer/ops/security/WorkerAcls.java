@@ -38,7 +38,10 @@ public final class WorkerAcls {
     return acls;
   }
 
-  /** Read, write and describe the control topic and its history: who may change what serves. */
+  /**
+   * Read, write and describe the control topic and its history (who may change what serves), and
+   * write the status topic (ops ctl canary --auto records its decisions there).
+   */
   public static List<AclBinding> operator(String principal, Topics topics) {
     List<AclBinding> acls = new ArrayList<>();
     for (String t : List.of(topics.control(), ControlClient.historyTopic(topics))) {
@@ -46,6 +49,7 @@ public final class WorkerAcls {
         acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, op));
       }
     }
+    acls.add(allow(principal, ResourceType.TOPIC, topics.status(), PatternType.LITERAL, AclOperation.WRITE));
     return acls;
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
+import io.kinfer.ops.ctl.AutoCanary;
 import io.kinfer.ops.ctl.ControlClient;
 import io.kinfer.ops.ctl.OperatorKey;
 import io.kinfer.ops.ctl.TopicReader;
@@ -11,6 +12,7 @@ import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
 import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
+import io.kinfer.ops.replay.Gates;
 import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.ModelStatus;
@@ -61,6 +63,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RolloutEndToEndTest {
   private static final Topics TOPICS = Topics.defaults();
+  private static final String BAD = "4";
   @TempDir static Path dir;
   private TestKafka kafka;
   private EmbeddedSchemaRegistry registry;
@@ -76,6 +79,7 @@ class RolloutEndToEndTest {
     client = new RestSchemaRegistryClient(registry.url());
     models = dir.resolve("models");
     SampleModels.writeAll(models);
+    SampleModels.writeMlp(models, BAD, 4.0); // output layer scrambled: disagrees with v1 on most inputs
     keys = dir.resolve("keys");
     keyFile = OperatorKey.ensure(keys, "ops");
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
@@ -335,5 +339,57 @@ class RolloutEndToEndTest {
     TopicReader.read(kafka.bootstrapServers(), TOPICS.status(), new StringDeserializer(), new ByteArrayDeserializer(), 0,
         r -> events.addAll(decoder.deserialize(TOPICS.status(), r.value()).getEvents()));
     return events;
+  }
+
+  @Test
+  void shouldPromoteAGoodCanaryAndRestoreThePlanWhenABadOneFailsItsGates() throws Exception {
+    RequestFactory factory = new RequestFactory("auto-canary", 9);
+    java.util.concurrent.atomic.AtomicBoolean loading = new java.util.concurrent.atomic.AtomicBoolean(true);
+    AutoCanary.Settings settings = new AutoCanary.Settings(10, Gates.parse("top1_agreement>=0.8,failed_rate<=0.01"),
+        300, Duration.ofSeconds(90), 1e-5);
+    Map<String, Object> kafkaClient = Map.of("bootstrap.servers", kafka.bootstrapServers());
+    try (ControlClient ops = control(); Worker worker = startWorker("rollout-auto");
+        LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, TOPICS.requests(), factory)) {
+      awaitApplied(worker, ops.deploy("mlp", "1"));
+      Thread load = new Thread(() -> {
+        long sent = 0;
+        while (loading.get()) {
+          generator.run(sent, 200, 1_000);
+          sent += 200;
+        }
+      }, "auto-canary-load");
+      load.start();
+      try {
+        AutoCanary.Decision good = AutoCanary.run(ops, kafkaClient, client, TOPICS, "mlp", "2", settings, System.out);
+        assertThat(good.promoted()).as(good.reason()).isTrue();
+        assertThat(good.plan().getRoutes()).containsExactly(new Route("2", Role.PRIMARY, 1.0));
+        awaitApplied(worker, good.plan());
+
+        AutoCanary.Decision bad = AutoCanary.run(ops, kafkaClient, client, TOPICS, "mlp", BAD, settings, System.out);
+        assertThat(bad.promoted()).as(bad.reason()).isFalse();
+        assertThat(bad.reason()).contains("a gate failed", "top1_agreement");
+        assertThat(bad.plan().getRoutes()).as("the plan before the canary, re-issued")
+            .isEqualTo(good.plan().getRoutes());
+        awaitApplied(worker, bad.plan());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> badPair = ((List<Map<String, Object>>) bad.report().get("comparisons")).get(0);
+        assertThat(badPair.get("candidate")).isEqualTo("mlp:" + BAD);
+        assertThat(badPair.get("baseline")).isEqualTo("mlp:2");
+      } finally {
+        loading.set(false);
+        load.join();
+      }
+      AvroWireDeserializer<ModelStatus> decoder = new AvroWireDeserializer<>(client, ModelStatus.getClassSchema());
+      List<String> decisions = new ArrayList<>();
+      TopicReader.read(kafka.bootstrapServers(), TOPICS.status(), new StringDeserializer(), new ByteArrayDeserializer(),
+          0, r -> {
+            if (r.key().startsWith(AutoCanary.STATUS_KEY_PREFIX)) {
+              decoder.deserialize(TOPICS.status(), r.value()).getEvents().forEach(e -> decisions.add(e.toString()));
+            }
+          });
+      assertThat(decisions).hasSize(2);
+      assertThat(decisions.get(0)).startsWith("promoted mlp:2");
+      assertThat(decisions.get(1)).startsWith("rolled back mlp:" + BAD);
+    }
   }
 }

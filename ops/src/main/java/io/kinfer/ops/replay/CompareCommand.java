@@ -1,0 +1,91 @@
+package io.kinfer.ops.replay;
+
+import io.kinfer.ops.security.ClientSettings;
+import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.topology.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ops compare}: the live shadow comparisons over a window, in the replay report format. */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+    description = {"Summarise the comparisons topic (shadow vs primary, per request) over a time window into",
+        "report.json and report.html; --gate as for replay. Exit codes: 0, 3 a gate failed, 2 bad arguments."})
+public final class CompareCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Kafka (default: ${DEFAULT-VALUE})")
+  String bootstrap;
+
+  @Option(names = "--registry", defaultValue = "http://127.0.0.1:8081", description = "Schema Registry (default: ${DEFAULT-VALUE})")
+  String registry;
+
+  @Option(names = "--client-config", description = "Kafka client properties (security.protocol, sasl.*, ssl.*)")
+  Path clientConfig;
+
+  @Option(names = "--topic", defaultValue = Topics.DEFAULT_COMPARISONS, description = "(default: ${DEFAULT-VALUE})")
+  String topic;
+
+  @Option(names = "--last", defaultValue = "PT15M", description = "window ending now, ISO-8601 duration (default: ${DEFAULT-VALUE}); ignored with --from")
+  Duration last;
+
+  @Option(names = "--from", description = "ISO-8601 instant, inclusive")
+  Instant from;
+
+  @Option(names = "--to", description = "ISO-8601 instant, exclusive (default: now)")
+  Instant to;
+
+  @Option(names = "--model", description = "only this model")
+  String model;
+
+  @Option(names = "--shadow-version", description = "only this shadow version")
+  String shadowVersion;
+
+  @Option(names = "--tolerance", defaultValue = "1e-5", description = "largest |difference| counted as agreement (default: ${DEFAULT-VALUE})")
+  double tolerance;
+
+  @Option(names = "--out", defaultValue = "compare-report", description = "report directory (default: ${DEFAULT-VALUE})")
+  Path out;
+
+  @Option(names = "--gate", description = "e.g. \"top1_agreement>=0.99,p99_diff<=1e-3\"")
+  String gate;
+
+  @Override
+  public Integer call() throws Exception {
+    Gates gates;
+    try {
+      gates = Gates.parse(gate);
+    } catch (IllegalArgumentException e) {
+      System.err.println("ops compare: " + e.getMessage());
+      return 2;
+    }
+    Instant end = to != null ? to : Instant.now();
+    Instant start = from != null ? from : end.minus(last);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    return ReplayCommand.runToReport(() -> summarise(start, end, stop::get), () -> stop.set(true), gates, out);
+  }
+
+  private Map<String, Object> summarise(Instant start, Instant end, java.util.function.BooleanSupplier stop)
+      throws Exception {
+    ComparisonTally tally = new ComparisonTally(new RestSchemaRegistryClient(registry), topic, model, shadowVersion,
+        tolerance);
+    try (RangeReader reader = new RangeReader(ClientSettings.load(clientConfig, bootstrap), 2000)) {
+      TopicRange range = TopicRange.resolve(reader.consumer(), topic, start, end, null, null);
+      Progress progress = new Progress(System.err, "compare " + topic, range.size());
+      long[] done = new long[1];
+      reader.read(range, stop, chunk -> {
+        tally.accept(chunk);
+        done[0] += chunk.size();
+        progress.update(done[0], false);
+      });
+      Map<String, Object> report = tally.toReport("compare");
+      report.put("partial", stop.getAsBoolean());
+      report.put("partialReason", stop.getAsBoolean() ? "stopped before the end of the window (Ctrl-C)" : null);
+      report.put("source", Map.of("topic", topic, "from", start.toString(), "to", end.toString(),
+          "records", range.size()));
+      return report;
+    }
+  }
+}
