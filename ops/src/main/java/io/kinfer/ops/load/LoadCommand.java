@@ -24,7 +24,7 @@ public final class LoadCommand implements Callable<Integer> {
     RequestFactory factory = new RequestFactory(prefix + "-" + System.currentTimeMillis(), 1);
     try (LoadGenerator generator = new LoadGenerator(
         io.kinfer.ops.security.ClientSettings.load(clientConfig, bootstrap), new RestSchemaRegistryClient(registry), topic, factory)) {
-      long chunk = Math.max(1, (long) rate);
+      long chunk = rate > 0 ? Math.max(1, (long) rate) : 10_000; // about one progress line a second
       long start = System.currentTimeMillis();
       for (long sent = 0; requests == 0 || sent < requests; sent += chunk) {
         long n = requests == 0 ? chunk : Math.min(chunk, requests - sent);

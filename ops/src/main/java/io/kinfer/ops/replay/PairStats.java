@@ -70,7 +70,7 @@ public final class PairStats {
    *
    * @param top1Baseline top-1 class of the baseline, or -1 when unknown
    * @param label the true class, or null
-   * @return whether the two disagree (beyond tolerance or on top-1)
+   * @return whether the two disagree: on top-1 when both have one, else beyond the tolerance
    */
   public boolean record(long timestampMs, double maxAbsDiff, int top1Baseline, int top1Candidate, Integer label) {
     Boolean agree = top1Baseline < 0 || top1Candidate < 0 ? null : top1Baseline == top1Candidate;
@@ -115,7 +115,8 @@ public final class PairStats {
     minute[0]++;
     minute[1] += within ? 1 : 0;
     minute[2] += Boolean.FALSE.equals(sameTop1) ? 0 : 1;
-    return !within || Boolean.FALSE.equals(sameTop1);
+    // Class outputs differ numerically almost always; what a reader needs listed is a changed decision.
+    return sameTop1 != null ? !sameTop1 : !within;
   }
 
   public void candidateFailed() {

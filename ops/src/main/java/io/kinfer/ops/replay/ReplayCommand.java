@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 @Command(name = "replay", mixinStandardHelpOptions = true,
     description = {"Re-run stored requests through candidate versions (directly on ONNX Runtime; production",
         "traffic untouched) and compare with the recorded predictions or another version. Writes",
-        "report.json, report.html, disagreements.jsonl and failures.jsonl into --out.",
+        "report.json, report.html, disagreements.jsonl (requests whose top-1 class changed, or whose outputs",
+        "differ beyond --tolerance when there is no class output) and failures.jsonl into --out.",
         "Exit codes: 0 done, 3 a --gate failed, 130 stopped early (partial report), 2 bad arguments."})
 public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Kafka (default: ${DEFAULT-VALUE})")
