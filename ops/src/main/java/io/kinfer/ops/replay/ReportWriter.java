@@ -181,10 +181,17 @@ public final class ReportWriter {
     long t1 = Math.max(t0 + 1, ((Number) points.get(points.size() - 1).get("minute")).longValue());
     StringBuilder top1 = new StringBuilder();
     StringBuilder within = new StringBuilder();
+    StringBuilder markers = new StringBuilder();
     for (Map<String, Object> p : points) {
       double x = 40 + (width - 60) * (double) (((Number) p.get("minute")).longValue() - t0) / (t1 - t0);
-      top1.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, 10 + height * (1 - ((Number) p.get("top1Agreement")).doubleValue())));
+      double y = 10 + height * (1 - ((Number) p.get("top1Agreement")).doubleValue());
+      top1.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
       within.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, 10 + height * (1 - ((Number) p.get("agreement")).doubleValue())));
+      if (points.size() <= 240) { // a dot per minute, so a short run (one point) still shows
+        markers.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#1b7f3b\"><title>%s: %d compared, top-1 %.4f</title></circle>",
+            x, y, java.time.Instant.ofEpochMilli(((Number) p.get("minute")).longValue()), ((Number) p.get("compared")).longValue(),
+            ((Number) p.get("top1Agreement")).doubleValue()));
+      }
     }
     h.append("<h3>Agreement per minute</h3>\n<svg class=\"chart timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"")
         .append(width).append("\" height=\"").append(height + 40).append("\">")
@@ -195,6 +202,7 @@ public final class ReportWriter {
         .append("\"><title>top-1 agreement</title></polyline>")
         .append("<polyline fill=\"none\" stroke=\"#3b6ea8\" stroke-width=\"1\" stroke-dasharray=\"4 2\" points=\"")
         .append(within.toString().trim()).append("\"><title>agreement within tolerance</title></polyline>")
+        .append(markers)
         .append("<text x=\"50\" y=\"").append(height + 32).append("\" font-size=\"11\">green: top-1 agreement;")
         .append(" blue dashed: all outputs within tolerance; ").append(points.size()).append(" minute(s)</text></svg>\n");
   }
@@ -229,12 +237,18 @@ public final class ReportWriter {
   @SuppressWarnings("unchecked")
   private static void accuracy(StringBuilder h, Map<String, Object> a) {
     h.append("<h3>Accuracy against labels</h3>\n");
-    grid(h, Map.of("baseline", a.get("baseline"), "candidate", a.get("candidate")));
+    Map<String, Object> rows = new java.util.LinkedHashMap<>();
+    rows.put("baseline", a.get("baseline"));
+    rows.put("candidate", a.get("candidate"));
+    grid(h, rows);
     Map<String, Object> test = (Map<String, Object>) a.get("test");
     h.append("<p>").append(esc(test.get("verdict"))).append(" — ").append(esc(test.get("method"))).append("</p>\n");
   }
 
   private static String num(Object v) {
+    if (v == null) {
+      return "–";
+    }
     if (v instanceof Double d) {
       return d.isNaN() ? "n/a" : esc(String.format(Locale.ROOT, "%.6g", d));
     }

@@ -15,6 +15,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.awt.image.BufferedImage;
+import javax.imageio.ImageIO;
 import java.util.Set;
 import java.util.TreeSet;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -159,6 +162,28 @@ class ReplayEndToEndTest {
     assertThat(html.getElementsByTagName("polyline").getLength()).isEqualTo(2);
     assertThat(Files.readString(dir.resolve("fail/report.html"))).contains("class=\"confusion\"", "id=\"gates\"",
         ">FAIL<").doesNotContain("PARTIAL REPORT");
+
+    Optional<HeadlessChromium> browser = HeadlessChromium.find(dir);
+    if (browser.isEmpty()) {
+      System.out.println("No Chromium here (set KINFER_BROWSER or install Debian's chromium): structural checks only");
+      return;
+    }
+    Path page = dir.resolve("fail/report.html");
+    String dom = browser.get().dumpDom(page, dir.resolve("dom.log"));
+    assertThat(dom).contains("<svg class=\"chart histogram\"", "<svg class=\"chart timeline\"", "<polyline",
+        "<table class=\"confusion\"");
+    Path png = browser.get().screenshot(page, dir.resolve("report.png"), dir.resolve("shot.log"));
+    assertThat(Files.readString(dir.resolve("shot.log")) + Files.readString(dir.resolve("dom.log")))
+        .as("console messages of the page").doesNotContain(":CONSOLE(");
+    BufferedImage image = ImageIO.read(png.toFile());
+    Set<Integer> colours = new java.util.HashSet<>();
+    for (int y = 0; y < image.getHeight(); y += 2) {
+      for (int x = 0; x < image.getWidth(); x += 2) {
+        colours.add(image.getRGB(x, y) & 0xffffff);
+      }
+    }
+    assertThat(colours).as("histogram bars drawn in their colour").contains(0x3b6ea8);
+    assertThat(colours.size()).as("a rendered page, not a blank one").isGreaterThan(50);
   }
 
   private Set<String> disagreeingIds() throws Exception {
