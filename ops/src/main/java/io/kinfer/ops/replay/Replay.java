@@ -103,7 +103,7 @@ public final class Replay {
     try (OnnxEngine engine = new OnnxEngine(EngineOptions.cpu());
         RangeReader reader = new RangeReader(o.client(), Math.max(o.batchSize(), 500));
         BufferedWriter disagreements = Files.newBufferedWriter(o.out().resolve("disagreements.jsonl"));
-        BufferedWriter failures = Files.newBufferedWriter(o.out().resolve("failures.jsonl"));
+        FailureLog failures = new FailureLog(o.out().resolve("failures.jsonl"));
         KafkaProducer<byte[], InferenceResponse> sandbox = sandboxProducer()) {
       ModelRepository repository = new ModelRepository(o.models(), 1L << 31);
       for (ModelVersion v : versions) {
@@ -137,7 +137,7 @@ public final class Replay {
               request = requests.deserialize(o.requestsTopic(), r.value());
             } catch (RuntimeException e) {
               counts[2]++;
-              failure(failures, r, null, "decode", e.getMessage());
+              failures.add(r, null, "decode", e.getMessage());
               continue;
             }
             if (!request.getModel().toString().equals(model)) {
@@ -184,6 +184,7 @@ public final class Replay {
       perVersion.forEach((v, s) -> versionReport.put(v.toString(), s.toReport()));
       report.put("versions", versionReport);
       report.put("comparisons", pairs.values().stream().map(PairStats::toReport).toList());
+      report.put("failures", failures.toReport());
       if (!ab.isEmpty()) {
         report.put("abTest", ab.toReport());
       }
@@ -193,7 +194,7 @@ public final class Replay {
 
   private void compare(OnnxEngine engine, List<InferenceRequest> batch, List<ConsumerRecord<byte[], byte[]>> sources,
       RecordedPredictions recorded, Map<ModelVersion, VersionStats> perVersion, Map<ModelVersion, PairStats> pairs,
-      Map<String, Integer> labels, AbOutcome ab, BufferedWriter disagreements, BufferedWriter failures,
+      Map<String, Integer> labels, AbOutcome ab, BufferedWriter disagreements, FailureLog failures,
       KafkaProducer<byte[], InferenceResponse> sandbox) throws Exception {
     Map<ModelVersion, BatchResult> results = new HashMap<>();
     for (ModelVersion v : perVersion.keySet()) {
@@ -228,7 +229,7 @@ public final class Replay {
           base = b.outputs();
         } else {
           perVersion.get(o.baselineVersion()).failed();
-          failure(failures, source, id, o.baselineVersion().toString(), b.error());
+          failures.add(source, id, o.baselineVersion().toString(), b.error());
         }
       }
       for (Map.Entry<ModelVersion, PairStats> e : pairs.entrySet()) {
@@ -241,7 +242,7 @@ public final class Replay {
         if (!c.isOk()) {
           pair.candidateFailed();
           perVersion.get(e.getKey()).failed();
-          failure(failures, source, id, e.getKey().toString(), c.error());
+          failures.add(source, id, e.getKey().toString(), c.error());
           continue;
         }
         if (base == null) {
@@ -277,18 +278,6 @@ public final class Replay {
       }
     }
     return -1;
-  }
-
-  private static void failure(BufferedWriter out, ConsumerRecord<byte[], byte[]> r, String id, String stage,
-      String error) throws java.io.IOException {
-    Map<String, Object> line = new LinkedHashMap<>();
-    line.put("id", id);
-    line.put("stage", stage);
-    line.put("error", error);
-    line.put("partition", r.partition());
-    line.put("offset", r.offset());
-    out.write(JSON.writeValueAsString(line));
-    out.newLine();
   }
 
   private InferenceResponse sandboxAnswer(InferenceRequest request, ModelVersion version, BatchResult.Outcome c,

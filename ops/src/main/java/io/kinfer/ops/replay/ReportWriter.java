@@ -87,6 +87,18 @@ public final class ReportWriter {
         accuracy(h, (Map<String, Object>) c.get("accuracy"));
       }
     }
+    Map<String, Object> failures = (Map<String, Object>) report.get("failures");
+    if (failures != null && ((Number) failures.get("count")).longValue() > 0) {
+      h.append("<h2>Failures: ").append(num(failures.get("count"))).append(" (all in ")
+          .append(esc(failures.get("file"))).append(")</h2>\n<table><tr><th>id</th><th>stage</th><th>partition</th>")
+          .append("<th>offset</th><th>error</th></tr>\n");
+      for (Map<String, Object> f : (List<Map<String, Object>>) failures.get("examples")) {
+        h.append("<tr><td>").append(num(f.get("id"))).append("</td><td>").append(esc(f.get("stage")))
+            .append("</td><td>").append(num(f.get("partition"))).append("</td><td>").append(num(f.get("offset")))
+            .append("</td><td style=\"text-align:left\">").append(esc(f.get("error"))).append("</td></tr>\n");
+      }
+      h.append("</table>\n");
+    }
     if (report.get("abTest") != null) {
       Map<String, Object> ab = (Map<String, Object>) report.get("abTest");
       h.append("<h2>A/B outcome (recorded answers vs labels)</h2>\n");

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kinfer.ops.ctl.TopicReader;
 import io.kinfer.ops.devstack.EmbeddedKafka;
 import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
+import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;
+import io.kinfer.schemas.serde.AvroWireDeserializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import io.kinfer.topology.ModelVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +44,8 @@ class ReplayEndToEndTest {
   private static final String REQUESTS = "replay.requests";
   private static final String PREDICTIONS = "replay.predictions";
   private static final String LABELS = "replay.labels";
+  private static final String SANDBOX = "replay.sandbox";
+  private static final String COMPARISONS = "replay.comparisons";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static EmbeddedKafka kafka;
   private static InMemorySchemaRegistry registry;
@@ -54,12 +60,14 @@ class ReplayEndToEndTest {
     http = new EmbeddedSchemaRegistry(registry, "127.0.0.1", 0);
     try (Admin admin = Admin.create(kafka.clientConfig(EmbeddedKafka.ADMIN_USER))) {
       admin.createTopics(List.of(new NewTopic(REQUESTS, 3, (short) 1), new NewTopic(PREDICTIONS, 3, (short) 1),
-          new NewTopic(LABELS, 2, (short) 1))).all().get();
+          new NewTopic(LABELS, 2, (short) 1), new NewTopic(SANDBOX, 3, (short) 1),
+          new NewTopic(COMPARISONS, 2, (short) 1))).all().get();
     }
     ReplayFixture.writeModels(shared.resolve("models"));
     ReplayFixture.produceRequests(kafka.clientConfig("x"), registry, REQUESTS, N);
     ReplayFixture.producePredictions(kafka.clientConfig("x"), registry, PREDICTIONS, N);
     ReplayFixture.produceLabels(kafka.clientConfig("x"), LABELS, N);
+    ReplayFixture.produceComparisons(kafka.clientConfig("x"), registry, COMPARISONS, N);
   }
 
   @AfterAll
@@ -69,9 +77,53 @@ class ReplayEndToEndTest {
   }
 
   private Replay.Options options(Instant from, Instant to, ModelVersion baseline, String labels) {
+    return options(from, to, baseline, labels, null);
+  }
+
+  private Replay.Options options(Instant from, Instant to, ModelVersion baseline, String labels, String sandbox) {
     return new Replay.Options(kafka.clientConfig("x"), registry, REQUESTS, from, to, null, null,
         shared.resolve("models"), List.of(new ModelVersion(ReplayFixture.MODEL, "2")), baseline, PREDICTIONS, labels,
-        1_000_000, dir, 64, 1e-6, Duration.ofSeconds(5), null, null);
+        1_000_000, dir, 64, 1e-6, Duration.ofSeconds(5), sandbox, null);
+  }
+
+  @Test
+  void shouldWriteTheCandidatesAnswersToASandboxTopicInTransactions() throws Exception {
+    new Replay(options(null, null, new ModelVersion(ReplayFixture.MODEL, "1"), null, SANDBOX)).run();
+
+    AvroWireDeserializer<InferenceResponse> decoder = new AvroWireDeserializer<>(registry,
+        InferenceResponse.getClassSchema());
+    Map<String, InferenceResponse> answers = new java.util.HashMap<>();
+    TopicReader.read(kafka.bootstrapServers(), SANDBOX, new ByteArrayDeserializer(), new ByteArrayDeserializer(), 0,
+        r -> answers.merge(decoder.deserialize(SANDBOX, r.value()).getId().toString(),
+            decoder.deserialize(SANDBOX, r.value()), (a, b) -> {
+              throw new AssertionError("two answers for " + a.getId());
+            }));
+    assertThat(answers).hasSize(N);
+    assertThat(answers.values()).allSatisfy(a -> {
+      assertThat(a.getVersion()).isEqualTo("2");
+      assertThat(a.getVariant()).isEqualTo("REPLAY");
+    });
+    float[] got = io.kinfer.topology.shadow.ShadowComparator.floats(answers.get(ReplayFixture.id(3)).getOutputs().get(0));
+    assertThat(got).containsExactly(ReplayFixture.output(3, "2"));
+  }
+
+  @Test
+  void shouldSummariseLiveComparisonsWithTheSameReportAndGates() throws Exception {
+    String[] common = {"--bootstrap", kafka.bootstrapServers(), "--registry", http.url(), "--topic", COMPARISONS,
+        "--from", Instant.ofEpochMilli(ReplayFixture.T0).toString(),
+        "--to", Instant.ofEpochMilli(ReplayFixture.T0 + N * ReplayFixture.STEP_MS + 1_000).toString()};
+    int passed = new CommandLine(new CompareCommand()).execute(concat(common, "--out", dir.resolve("ok").toString(),
+        "--gate", "top1_agreement>=0.85"));
+    int failed = new CommandLine(new CompareCommand()).execute(concat(common, "--out", dir.resolve("no").toString(),
+        "--gate", "top1_agreement>=0.9"));
+    assertThat(passed).isZero();
+    assertThat(failed).isEqualTo(3);
+    JsonNode c = JSON.readTree(dir.resolve("ok/report.json").toFile()).at("/comparisons/0");
+    assertThat(c.get("candidate").asText()).isEqualTo("lin:2");
+    assertThat(c.get("baseline").asText()).isEqualTo("lin:1");
+    assertThat(c.get("compared").asLong()).isEqualTo(N);
+    assertThat(c.at("/metrics/top1_agreement").asDouble())
+        .isCloseTo(1 - (double) ReplayFixture.differing(0, N, i -> true).size() / N, within(1e-12));
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.kinfer.ops.replay;
 import io.kinfer.schemas.Datatype;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
+import io.kinfer.schemas.ShadowComparison;
 import io.kinfer.schemas.Status;
 import io.kinfer.schemas.Tensor;
 import io.kinfer.schemas.Timings;
@@ -147,6 +148,19 @@ final class ReplayFixture {
             .build();
         // Answered 25 ms after the request, as a worker would be.
         producer.send(new ProducerRecord<>(topic, null, T0 + i * STEP_MS + 25, "key-" + i, response));
+      }
+    }
+  }
+
+  /** What a worker shadowing v2 behind v1 would have written to the comparisons topic. */
+  static void produceComparisons(Map<String, Object> client, SchemaRegistry registry, String topic, int n) {
+    try (KafkaProducer<String, ShadowComparison> producer = new KafkaProducer<>(client, new StringSerializer(),
+        new AvroWireSerializer<>(registry, ShadowComparison.getClassSchema(), false))) {
+      for (int i = 0; i < n; i++) {
+        ShadowComparison c = ShadowComparison.newBuilder().setId(id(i)).setModel(MODEL).setPrimaryVersion("1")
+            .setShadowVersion("2").setMaxAbsDiff(differs(i) ? 1.0 : 0.0).setTop1Agree(!differs(i))
+            .setPrimaryInferenceMicros(100).setShadowInferenceMicros(100).build();
+        producer.send(new ProducerRecord<>(topic, null, T0 + i * STEP_MS + 30, "key-" + i, c));
       }
     }
   }
