@@ -102,7 +102,7 @@ public final class CtlCommand {
       }
       try {
         AutoCanary.Decision decision = AutoCanary.run(client, options.kafka(),
-            new io.kinfer.schemas.registry.RestSchemaRegistryClient(options.registry), options.topics(), model, version,
+            options.registry(), options.topics(), model, version,
             new AutoCanary.Settings(percent, io.kinfer.ops.replay.Gates.parse(gate), minSamples, timeout, 1e-5),
             System.out);
         if (report != null) {

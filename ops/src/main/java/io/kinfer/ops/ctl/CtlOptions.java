@@ -3,15 +3,13 @@ package io.kinfer.ops.ctl;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.Topics;
 import java.nio.file.Path;
+import io.kinfer.ops.ClusterOptions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Connection and signing options shared by every {@code ops ctl} command. */
 public final class CtlOptions {
-  @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Kafka (default: ${DEFAULT-VALUE})")
-  String bootstrap;
-
-  @Option(names = "--registry", defaultValue = "http://127.0.0.1:8081", description = "Schema Registry (default: ${DEFAULT-VALUE})")
-  String registry;
+  @Mixin ClusterOptions cluster;
 
   @Option(names = "--key", description = "private key file that signs the command (ops keys generate)")
   Path key;
@@ -28,12 +26,12 @@ public final class CtlOptions {
   @Option(names = "--json", description = "machine-readable output")
   boolean json;
 
-  @Option(names = "--client-config", description = "Kafka client properties (security.protocol, sasl.*, ssl.*)")
-  Path clientConfig;
-
-  /** Bootstrap plus the client properties file, for a secured cluster. */
   java.util.Map<String, Object> kafka() throws java.io.IOException {
-    return io.kinfer.ops.security.ClientSettings.load(clientConfig, bootstrap);
+    return cluster.kafka();
+  }
+
+  RestSchemaRegistryClient registry() {
+    return cluster.schemaRegistry();
   }
 
   Topics topics() {
@@ -43,7 +41,7 @@ public final class CtlOptions {
   }
 
   ControlClient client() throws Exception {
-    return new ControlClient(kafka(), new RestSchemaRegistryClient(registry), topics(),
+    return new ControlClient(kafka(), registry(), topics(),
         key == null ? null : (keyId != null ? keyId : OperatorKey.idOf(key)),
         key == null ? null : OperatorKey.readPrivate(key), issuer);
   }

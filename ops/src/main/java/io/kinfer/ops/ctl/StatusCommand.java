@@ -48,7 +48,7 @@ final class StatusCommand implements Callable<Integer> {
   @SuppressWarnings("unchecked")
   Map<String, Object> collect() throws Exception {
     Topics topics = options.topics();
-    RestSchemaRegistryClient registry = new RestSchemaRegistryClient(options.registry);
+    RestSchemaRegistryClient registry = options.registry();
     Map<String, Object> models = new TreeMap<>();
     try (ControlClient client = options.client()) {
       client.currentPlans().forEach((model, plan) -> model(models, model).put("plan", CtlCommand.describe(plan)));

@@ -1,29 +1,27 @@
 package io.kinfer.ops.load;
 
-import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.ops.ClusterOptions;
 import io.kinfer.topology.Topics;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ops load}: open-loop request generator against any cluster (docker-compose uses it). */
 @Command(name = "load", mixinStandardHelpOptions = true,
     description = "Produce sample-model requests at a fixed rate (open loop), with progress.")
 public final class LoadCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092") String bootstrap;
-  @Option(names = "--registry", defaultValue = "http://127.0.0.1:8081") String registry;
+  @Mixin ClusterOptions cluster;
   @Option(names = "--topic", defaultValue = Topics.DEFAULT_REQUESTS) String topic;
   @Option(names = "--rate", defaultValue = "500", description = "requests per second (default: ${DEFAULT-VALUE})") double rate;
   @Option(names = "--requests", defaultValue = "0", description = "how many; 0 = until stopped") long requests;
-  @Option(names = "--client-config", description = "Kafka client properties (security.protocol, sasl.*, ssl.*)")
-  java.nio.file.Path clientConfig;
   @Option(names = "--id-prefix", defaultValue = "load", description = "request ids are PREFIX-N") String prefix;
 
   @Override
   public Integer call() throws java.io.IOException {
     RequestFactory factory = new RequestFactory(prefix + "-" + System.currentTimeMillis(), 1);
     try (LoadGenerator generator = new LoadGenerator(
-        io.kinfer.ops.security.ClientSettings.load(clientConfig, bootstrap), new RestSchemaRegistryClient(registry), topic, factory)) {
+        cluster.kafka(), cluster.schemaRegistry(), topic, factory)) {
       long chunk = rate > 0 ? Math.max(1, (long) rate) : 10_000; // about one progress line a second
       long start = System.currentTimeMillis();
       for (long sent = 0; requests == 0 || sent < requests; sent += chunk) {

@@ -1,7 +1,6 @@
 package io.kinfer.ops.replay;
 
-import io.kinfer.ops.security.ClientSettings;
-import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.ops.ClusterOptions;
 import io.kinfer.topology.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +8,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ops compare}: the live shadow comparisons over a window, in the replay report format. */
@@ -16,14 +16,7 @@ import picocli.CommandLine.Option;
     description = {"Summarise the comparisons topic (shadow vs primary, per request) over a time window into",
         "report.json and report.html; --gate as for replay. Exit codes: 0, 3 a gate failed, 2 bad arguments."})
 public final class CompareCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Kafka (default: ${DEFAULT-VALUE})")
-  String bootstrap;
-
-  @Option(names = "--registry", defaultValue = "http://127.0.0.1:8081", description = "Schema Registry (default: ${DEFAULT-VALUE})")
-  String registry;
-
-  @Option(names = "--client-config", description = "Kafka client properties (security.protocol, sasl.*, ssl.*)")
-  Path clientConfig;
+  @Mixin ClusterOptions cluster;
 
   @Option(names = "--topic", defaultValue = Topics.DEFAULT_COMPARISONS, description = "(default: ${DEFAULT-VALUE})")
   String topic;
@@ -69,9 +62,9 @@ public final class CompareCommand implements Callable<Integer> {
 
   private Map<String, Object> summarise(Instant start, Instant end, java.util.function.BooleanSupplier stop)
       throws Exception {
-    ComparisonTally tally = new ComparisonTally(new RestSchemaRegistryClient(registry), topic, model, shadowVersion,
+    ComparisonTally tally = new ComparisonTally(cluster.schemaRegistry(), topic, model, shadowVersion,
         tolerance);
-    try (RangeReader reader = new RangeReader(ClientSettings.load(clientConfig, bootstrap), 2000)) {
+    try (RangeReader reader = new RangeReader(cluster.kafka(), 2000)) {
       TopicRange range = TopicRange.resolve(reader.consumer(), topic, start, end, null, null);
       Progress progress = new Progress(System.err, "compare " + topic, range.size());
       long[] done = new long[1];

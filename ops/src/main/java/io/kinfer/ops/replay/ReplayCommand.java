@@ -1,7 +1,6 @@
 package io.kinfer.ops.replay;
 
-import io.kinfer.ops.security.ClientSettings;
-import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.ops.ClusterOptions;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.Topics;
 import java.nio.file.Path;
@@ -13,6 +12,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ops replay}: what would these versions have answered, and how does it differ? */
@@ -23,14 +23,7 @@ import picocli.CommandLine.Option;
         "differ beyond --tolerance when there is no class output) and failures.jsonl into --out.",
         "Exit codes: 0 done, 3 a --gate failed, 130 stopped early (partial report), 2 bad arguments."})
 public final class ReplayCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Kafka (default: ${DEFAULT-VALUE})")
-  String bootstrap;
-
-  @Option(names = "--registry", defaultValue = "http://127.0.0.1:8081", description = "Schema Registry (default: ${DEFAULT-VALUE})")
-  String registry;
-
-  @Option(names = "--client-config", description = "Kafka client properties (security.protocol, sasl.*, ssl.*)")
-  Path clientConfig;
+  @Mixin ClusterOptions cluster;
 
   @Option(names = "--topic", defaultValue = Topics.DEFAULT_REQUESTS, description = "request topic (default: ${DEFAULT-VALUE})")
   String topic;
@@ -98,8 +91,7 @@ public final class ReplayCommand implements Callable<Integer> {
     Replay replay;
     try {
       gates = Gates.parse(gate);
-      replay = new Replay(new Replay.Options(ClientSettings.load(clientConfig, bootstrap),
-          new RestSchemaRegistryClient(registry), topic, from, to, fromOffset, toOffset, models,
+      replay = new Replay(new Replay.Options(cluster.kafka(), cluster.schemaRegistry(), topic, from, to, fromOffset, toOffset, models,
           candidates.stream().map(ReplayCommand::version).toList(),
           baseline.equals(Replay.RECORDED) ? null : version(baseline), predictionsTopic, labelsTopic, maxLabels, out,
           batchSize, tolerance, answerDelay, sandboxTopic, System.err));
