@@ -13,6 +13,8 @@ public final class OnnxGraphWriter {
   private static final int IR_VERSION = 8;
   private static final int OPSET = 13;
   private static final int FLOAT = 1;
+  private static final int UINT8 = 2;
+  private static final int INT8 = 3;
 
   private final String graphName;
   private final List<Protobuf> nodes = new ArrayList<>();
@@ -39,6 +41,28 @@ public final class OnnxGraphWriter {
     return this;
   }
 
+  /** A constant INT8 tensor (quantized weights); {@code dims} empty for a scalar. */
+  public OnnxGraphWriter initializerInt8(String name, long[] dims, byte[] values) {
+    return rawInitializer(name, dims, INT8, values);
+  }
+
+  /** A constant UINT8 tensor (zero points); {@code dims} empty for a scalar. */
+  public OnnxGraphWriter initializerUint8(String name, long[] dims, byte[] values) {
+    return rawInitializer(name, dims, UINT8, values);
+  }
+
+  private OnnxGraphWriter rawInitializer(String name, long[] dims, int type, byte[] values) {
+    Protobuf t = new Protobuf();
+    for (long d : dims) {
+      t.varint(1, d);
+    }
+    t.varint(2, type);
+    t.string(8, name);
+    t.bytes(9, values);
+    initializers.add(t);
+    return this;
+  }
+
   /** An FP32 initializer whose data lives in another file (for tests of the repository's refusal). */
   public OnnxGraphWriter externalInitializer(String name, long[] dims, String location) {
     Protobuf t = new Protobuf();
@@ -55,10 +79,16 @@ public final class OnnxGraphWriter {
 
   /** A node; {@code intAttribute} is an optional (name, value) pair such as Softmax's axis. */
   public OnnxGraphWriter node(String opType, List<String> in, String out, String intAttrName, Long intAttrValue) {
+    return node(opType, in, List.of(out), intAttrName, intAttrValue);
+  }
+
+  /** A node with several outputs (e.g. DynamicQuantizeLinear: values, scale, zero point). */
+  public OnnxGraphWriter node(String opType, List<String> in, List<String> out, String intAttrName,
+      Long intAttrValue) {
     Protobuf n = new Protobuf();
     in.forEach(i -> n.string(1, i));
-    n.string(2, out);
-    n.string(3, out + "_" + opType);
+    out.forEach(o -> n.string(2, o));
+    n.string(3, out.get(0) + "_" + opType);
     n.string(4, opType);
     if (intAttrName != null) {
       n.message(5, new Protobuf().string(1, intAttrName).varint(3, intAttrValue).varint(20, 2));

@@ -20,6 +20,8 @@ import java.util.Random;
  *   <li>{@code mlp} v1 and v2: the reference classifier, 32 FP32 features → 256 → 256 → 10 classes,
  *       softmax. v2 shares v1's hidden layers and perturbs the last one, so the two agree on most
  *       but not all inputs (something real for canary and shadow to show).
+ *   <li>{@code mlp} 1-int8: v1 with INT8 weights and dynamically quantized activations, the
+ *       "shadow the quantized model, check agreement, promote it" candidate.
  * </ul>
  */
 public final class SampleModels {
@@ -40,6 +42,7 @@ public final class SampleModels {
     List<Path> written = new ArrayList<>();
     written.add(writeMlp(root, "1", 0.0));
     written.add(writeMlp(root, "2", 0.35));
+    written.add(writeMlpInt8(root));
     return written;
   }
 
@@ -57,8 +60,32 @@ public final class SampleModels {
         "Heavy reference classifier 512-2048-2048-2048-10, softmax");
   }
 
+  /** Version of {@code mlp} v1 with INT8 weights and dynamically quantized activations. */
+  public static final String MLP_INT8_VERSION = "1-int8";
+
+  /**
+   * {@code mlp} v1 quantized the way ONNX Runtime's dynamic quantization does it: weights to INT8
+   * (symmetric, per tensor), activations to UINT8 at run time (DynamicQuantizeLinear), integer
+   * matrix products (MatMulInteger) rescaled to FP32 before bias, ReLU and softmax.
+   */
+  public static Path writeMlpInt8(Path root) throws IOException {
+    return writeClassifier(root, MLP, MLP_INT8_VERSION, new int[] {MLP_FEATURES, 256, 256, MLP_CLASSES}, 0,
+        "Reference classifier MLP 32-256-256-10, v1 weights quantized to INT8 (dynamic activations)", true);
+  }
+
+  /** The heavy model quantized like {@link #writeMlpInt8} (version {@value #MLP_INT8_VERSION}). */
+  public static Path writeHeavyInt8(Path root) throws IOException {
+    return writeClassifier(root, HEAVY, MLP_INT8_VERSION, new int[] {HEAVY_FEATURES, 2048, 2048, 2048, MLP_CLASSES}, 0,
+        "Heavy reference classifier 512-2048-2048-2048-10, INT8 weights (dynamic activations)", true);
+  }
+
   private static Path writeClassifier(Path root, String name, String version, int[] widths, double lastLayerNoise,
       String description) throws IOException {
+    return writeClassifier(root, name, version, widths, lastLayerNoise, description, false);
+  }
+
+  private static Path writeClassifier(Path root, String name, String version, int[] widths, double lastLayerNoise,
+      String description, boolean int8) throws IOException {
     Random base = new Random(42);
     Random noise = new Random(1000 + version.hashCode());
     OnnxGraphWriter graph = new OnnxGraphWriter(name + "_v" + version).input(INPUT, widths[0]);
@@ -79,8 +106,13 @@ public final class SampleModels {
       }
       String wName = "W" + layer;
       String bName = "B" + layer;
-      graph.initializer(wName, new long[] {in, out}, w).initializer(bName, new long[] {out}, b);
-      graph.node("MatMul", List.of(previous, wName), "mm" + layer, null, null);
+      if (int8) {
+        graph.initializer(bName, new long[] {out}, b);
+        quantizedMatMul(graph, previous, w, in, out, layer);
+      } else {
+        graph.initializer(wName, new long[] {in, out}, w).initializer(bName, new long[] {out}, b);
+        graph.node("MatMul", List.of(previous, wName), "mm" + layer, null, null);
+      }
       graph.node("Add", List.of("mm" + layer, bName), "z" + layer, null, null);
       if (last) {
         graph.node("Softmax", List.of("z" + layer), OUTPUT, "axis", 1L);
@@ -95,6 +127,28 @@ public final class SampleModels {
         List.of(new TensorSpec(INPUT, "FP32", List.of(-1L, (long) widths[0]))),
         List.of(new TensorSpec(OUTPUT, "FP32", List.of(-1L, (long) classes))),
         description + (lastLayerNoise > 0 ? "; output layer perturbed by " + lastLayerNoise : ""));
+  }
+
+  /** {@code mm<layer> = previous × w} in integers: quantize, MatMulInteger, Cast, rescale. */
+  private static void quantizedMatMul(OnnxGraphWriter graph, String previous, float[] w, int in, int out, int layer) {
+    float maxAbs = 0;
+    for (float v : w) {
+      maxAbs = Math.max(maxAbs, Math.abs(v));
+    }
+    float scale = maxAbs / 127f;
+    byte[] q = new byte[w.length];
+    for (int i = 0; i < w.length; i++) {
+      q[i] = (byte) Math.max(-127, Math.min(127, Math.round(w[i] / scale)));
+    }
+    String l = Integer.toString(layer);
+    graph.initializerInt8("Wq" + l, new long[] {in, out}, q)
+        .initializerInt8("Wzp" + l, new long[0], new byte[] {0})
+        .initializer("Wscale" + l, new long[0], new float[] {scale});
+    graph.node("DynamicQuantizeLinear", List.of(previous), List.of("xq" + l, "xscale" + l, "xzp" + l), null, null);
+    graph.node("MatMulInteger", List.of("xq" + l, "Wq" + l, "xzp" + l, "Wzp" + l), "mmi" + l, null, null);
+    graph.node("Cast", List.of("mmi" + l), "mmf" + l, "to", 1L);
+    graph.node("Mul", List.of("xscale" + l, "Wscale" + l), "scale" + l, null, null);
+    graph.node("Mul", List.of("mmf" + l, "scale" + l), "mm" + l, null, null);
   }
 
   private static float[] heInit(Random random, int in, int out) {

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class OnnxEngineTest {
   static final ModelVersion V1 = new ModelVersion(SampleModels.MLP, "1");
   static final ModelVersion V2 = new ModelVersion(SampleModels.MLP, "2");
+  static final ModelVersion INT8 = new ModelVersion(SampleModels.MLP, SampleModels.MLP_INT8_VERSION);
   @TempDir static Path models;
   static OnnxEngine engine;
 
@@ -38,6 +39,7 @@ class OnnxEngineTest {
     engine = new OnnxEngine(EngineOptions.cpu());
     engine.load(repository.load(V1));
     engine.load(repository.load(V2));
+    engine.load(repository.load(INT8));
   }
 
   @AfterAll
@@ -112,6 +114,31 @@ class OnnxEngineTest {
       agree += argmax(probabilities(a.outcomes().get(i))) == argmax(probabilities(b.outcomes().get(i))) ? 1 : 0;
     }
     assertThat(agree).isBetween(300, 499);
+  }
+
+  @Test
+  void shouldRunTheInt8ModelCloseToTheFp32OneItWasQuantizedFrom() {
+    Random random = new Random(11);
+    List<InferenceRequest> batch = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      batch.add(request("r" + i, features(random)));
+    }
+    BatchResult fp32 = engine.infer(V1, batch);
+    BatchResult int8 = engine.infer(INT8, batch);
+    int agree = 0;
+    double maxDiff = 0;
+    for (int i = 0; i < batch.size(); i++) {
+      float[] a = probabilities(fp32.outcomes().get(i));
+      float[] q = probabilities(int8.outcomes().get(i));
+      agree += argmax(a) == argmax(q) ? 1 : 0;
+      for (int c = 0; c < a.length; c++) {
+        maxDiff = Math.max(maxDiff, Math.abs(a[c] - q[c]));
+      }
+    }
+    System.out.printf("INT8 vs FP32 on 2,000 inputs: top-1 agreement %.4f, max |diff| %.4f%n", agree / 2000.0, maxDiff);
+    // Quantization noise changes a few close calls, not the model: a different model (v2) agrees ~90%.
+    assertThat(agree).isGreaterThanOrEqualTo(1940).isLessThanOrEqualTo(2000);
+    assertThat(maxDiff).isGreaterThan(0).isLessThan(0.2);
   }
 
   @Test
