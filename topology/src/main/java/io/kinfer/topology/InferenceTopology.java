@@ -10,6 +10,7 @@ import io.kinfer.schemas.serde.AvroSafety;
 import io.kinfer.schemas.serde.AvroSerdes;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
 import io.kinfer.schemas.serde.AvroWireSerializer;
+import io.kinfer.topology.batch.AdaptiveBatching;
 import io.kinfer.topology.batch.BatchPolicy;
 import io.kinfer.topology.batch.BatchProcessor;
 import io.kinfer.topology.batch.InferenceTimeEstimates;
@@ -55,6 +56,9 @@ public final class InferenceTopology {
     AvroSafety.ensureConfigured();
   }
 
+  /** Additive increase of the adaptive batch cap, per full batch that met the latency target. */
+  static final int ADAPTIVE_STEP = 4;
+
   private InferenceTopology() {}
 
   public static Topology build(TopologyConfig config, InferenceEngine engine, PlanRoutingTable routes,
@@ -67,6 +71,7 @@ public final class InferenceTopology {
     Topics topics = config.topics();
     String worker = config.workerId();
     InferenceTimeEstimates estimates = new InferenceTimeEstimates();
+    AdaptiveBatching adaptive = new AdaptiveBatching(config.latencyTargetMs(), ADAPTIVE_STEP);
     BatchPolicy defaults = new BatchPolicy(config.maxBatchSize(), config.maxWait().toMillis(),
         config.punctuateInterval().toMillis());
     Topology topology = new Topology();
@@ -77,7 +82,7 @@ public final class InferenceTopology {
         topics.requests(), metrics, worker), SOURCE);
     topology.addProcessor(BATCH,
         () -> new BatchProcessor(BATCH_STORE, INFER, PREDICTIONS_SINK, model -> routes.policy(model, defaults),
-            config.punctuateInterval(), config.maxBufferedRequests(), estimates, metrics, worker),
+            config.punctuateInterval(), config.maxBufferedRequests(), estimates, adaptive, metrics, worker),
         ROUTE);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BATCH_STORE),
             Serdes.String(), AvroSerdes.<BufferedRequest>value(registry, BufferedRequest.getClassSchema()))
@@ -86,7 +91,7 @@ public final class InferenceTopology {
         .withCachingEnabled()
         .withLoggingEnabled(Map.of()), BATCH);
     FailureIsolation isolation = new FailureIsolation(engine, config.engineRetryBackoffMs(), FailureIsolation.threadSleep());
-    topology.addProcessor(INFER, () -> new InferProcessor(estimates, metrics, worker, PREDICTIONS_SINK, SHADOW,
+    topology.addProcessor(INFER, () -> new InferProcessor(estimates, adaptive, metrics, worker, PREDICTIONS_SINK, SHADOW,
         DEAD_LETTERS_SINK, topics.requests(), isolation, health), BATCH);
     topology.addProcessor(SHADOW, () -> new ShadowProcessor(engine, SHADOW_SINK, COMPARISONS_SINK, metrics, worker),
         INFER);

@@ -17,6 +17,7 @@ public final class PipelineMetrics {
   public static final String PREFIX = "kinfer";
   private final MetricRegistry registry;
   private final AtomicLong buffered = new AtomicLong();
+  private final java.util.Map<ModelVersion, long[]> limits = new java.util.concurrent.ConcurrentHashMap<>();
 
   public PipelineMetrics(MetricRegistry registry) {
     this.registry = registry;
@@ -53,6 +54,19 @@ public final class PipelineMetrics {
     } else if (Boolean.TRUE.equals(comparison.getTop1Agree())) {
       registry.counter(base + ".top1.agree").inc();
     }
+  }
+
+  /** Current adaptive batch bounds of a version (gauges, set as the batcher applies them). */
+  public void batchLimits(ModelVersion version, int maxBatchSize, long maxWaitMs) {
+    limits.computeIfAbsent(version, v -> {
+      long[] holder = new long[2];
+      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.size", v.model(), v.version()), () -> () -> holder[0]);
+      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.wait.ms", v.model(), v.version()), () -> () -> holder[1]);
+      return holder;
+    });
+    long[] holder = limits.get(version);
+    holder[0] = maxBatchSize;
+    holder[1] = maxWaitMs;
   }
 
   public void deadLetter(String stage) {

@@ -13,18 +13,26 @@ import java.time.Duration;
  * @param engineRetryBackoffMs pauses before retrying a batch the engine failed entirely
  */
 public record TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait,
-    int maxBufferedRequests, String workerId, long[] engineRetryBackoffMs) {
+    int maxBufferedRequests, String workerId, long[] engineRetryBackoffMs, long latencyTargetMs) {
 
   /** Waits before retrying a batch the engine failed entirely; then its requests are answered ERROR. */
   public static final long[] DEFAULT_ENGINE_RETRY_BACKOFF_MS = {100, 400, 1600};
 
   public TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait, int maxBufferedRequests, String workerId) {
-    this(topics, maxBatchSize, maxWait, maxBufferedRequests, workerId, DEFAULT_ENGINE_RETRY_BACKOFF_MS);
+    this(topics, maxBatchSize, maxWait, maxBufferedRequests, workerId, DEFAULT_ENGINE_RETRY_BACKOFF_MS, 0);
+  }
+
+  public TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait, int maxBufferedRequests, String workerId,
+      long[] engineRetryBackoffMs) {
+    this(topics, maxBatchSize, maxWait, maxBufferedRequests, workerId, engineRetryBackoffMs, 0);
   }
 
   public TopologyConfig {
     if (maxBatchSize < 1) {
       throw new IllegalArgumentException("maxBatchSize must be >= 1, was " + maxBatchSize);
+    }
+    if (latencyTargetMs < 0) {
+      throw new IllegalArgumentException("latencyTargetMs must be >= 0 (0 = fixed batching), was " + latencyTargetMs);
     }
     if (maxWait.isNegative()) {
       throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);

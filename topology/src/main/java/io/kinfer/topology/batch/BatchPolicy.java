@@ -28,6 +28,10 @@ public final class BatchPolicy {
     return maxBatchSize;
   }
 
+  public long maxWaitMs() {
+    return maxWaitMs;
+  }
+
   /** A copy with the given bounds replaced (null keeps the current one). */
   public BatchPolicy with(Integer newMaxBatchSize, Long newMaxWaitMs) {
     return new BatchPolicy(newMaxBatchSize == null ? maxBatchSize : newMaxBatchSize,

@@ -38,6 +38,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private final Duration punctuateInterval;
   private final int maxBuffered;
   private final InferenceTimeEstimates estimates;
+  private final AdaptiveBatching adaptive;
   private final PipelineMetrics metrics;
   private final String workerId;
 
@@ -48,7 +49,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private int buffered;
 
   public BatchProcessor(String storeName, String inferChild, String rejectChild, Function<String, BatchPolicy> policies,
-      Duration punctuateInterval, int maxBuffered, InferenceTimeEstimates estimates,
+      Duration punctuateInterval, int maxBuffered, InferenceTimeEstimates estimates, AdaptiveBatching adaptive,
       PipelineMetrics metrics, String workerId) {
     this.storeName = storeName;
     this.inferChild = inferChild;
@@ -57,6 +58,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     this.punctuateInterval = punctuateInterval;
     this.maxBuffered = maxBuffered;
     this.estimates = estimates;
+    this.adaptive = adaptive;
     this.metrics = metrics;
     this.workerId = workerId;
   }
@@ -88,7 +90,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     group.add(key, request);
     buffered++;
     metrics.buffered(buffered);
-    BatchPolicy policy = policies.apply(version.model());
+    BatchPolicy policy = policy(version);
     if (group.size() >= policy.maxBatchSize()) {
       dispatch(version, group, policy, context.currentSystemTimeMs());
     }
@@ -97,13 +99,22 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private void dispatchDue(long nowMs) {
     for (Map.Entry<ModelVersion, Group> entry : groups.entrySet()) {
       Group group = entry.getValue();
-      BatchPolicy policy = policies.apply(entry.getKey().model());
+      BatchPolicy policy = policy(entry.getKey());
       long expected = estimates.expectedMillis(entry.getKey());
       while (group.size() > 0
           && policy.decide(group.size(), group.oldestEnqueuedMs(), group.earliestDeadlineMs(), nowMs, expected) == 0) {
         dispatch(entry.getKey(), group, policy, nowMs);
       }
     }
+  }
+
+  /** The configured (or plan's) bounds, narrowed by adaptive batching when a latency target is set. */
+  private BatchPolicy policy(ModelVersion version) {
+    BatchPolicy policy = adaptive.limit(version, policies.apply(version.model()));
+    if (adaptive.enabled()) {
+      metrics.batchLimits(version, policy.maxBatchSize(), policy.maxWaitMs());
+    }
+    return policy;
   }
 
   private void dispatch(ModelVersion version, Group group, BatchPolicy policy, long nowMs) {

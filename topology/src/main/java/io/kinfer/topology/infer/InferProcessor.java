@@ -7,6 +7,7 @@ import io.kinfer.schemas.Status;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.batch.Batch;
+import io.kinfer.topology.batch.AdaptiveBatching;
 import io.kinfer.topology.batch.InferenceTimeEstimates;
 import io.kinfer.topology.errors.DeadLetters;
 import io.kinfer.topology.publish.ResponseHeaders;
@@ -31,6 +32,7 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
   private static final Logger LOG = LoggerFactory.getLogger(InferProcessor.class);
 
   private final InferenceTimeEstimates estimates;
+  private final AdaptiveBatching adaptive;
   private final PipelineMetrics metrics;
   private final String workerId;
   private final String publishChild;
@@ -41,7 +43,7 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
   private final EngineHealth health;
   private ProcessorContext<String, Object> context;
 
-  public InferProcessor(InferenceTimeEstimates estimates, PipelineMetrics metrics,
+  public InferProcessor(InferenceTimeEstimates estimates, AdaptiveBatching adaptive, PipelineMetrics metrics,
       String workerId, String publishChild, String shadowChild, String deadLetterChild, String requestsTopic,
       FailureIsolation isolation, EngineHealth health) {
     this.publishChild = publishChild;
@@ -51,6 +53,7 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
     this.isolation = isolation;
     this.health = health;
     this.estimates = estimates;
+    this.adaptive = adaptive;
     this.metrics = metrics;
     this.workerId = workerId;
   }
@@ -96,6 +99,11 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
     }
     long inferenceMicros = TimeUnit.NANOSECONDS.toMicros(result.engineNanos());
     estimates.record(version, result.engineNanos() / 1e6);
+    long oldestWaitMs = 0;
+    for (BufferedRequest r : live) {
+      oldestWaitMs = Math.max(oldestWaitMs, now - r.getEnqueuedAtMs());
+    }
+    adaptive.observe(version, live.size(), oldestWaitMs, result.engineNanos() / 1e6);
     metrics.batch(version, live.size(), result.engineNanos());
     List<BufferedRequest> shadowed = new ArrayList<>();
     List<BatchResult.Outcome> shadowedOutcomes = new ArrayList<>();

@@ -84,6 +84,10 @@ public final class WorkerConfig extends AbstractConfig {
   static final String MAX_BATCH_SIZE_DOC = "A batch is dispatched when it holds this many requests.";
   public static final String MAX_WAIT_MS_CONFIG = "max.wait.ms";
   static final String MAX_WAIT_MS_DOC = "A batch is dispatched when its oldest request has waited this long.";
+  public static final String LATENCY_TARGET_MS_CONFIG = "batch.latency.target.ms";
+  static final String LATENCY_TARGET_MS_DOC = "Adaptive batching: keep each request's time in the worker (batcher wait plus its batch's"
+      + " inference) under this many ms by adjusting batch size (AIMD) and wait at run time, within max.batch.size and"
+      + " max.wait.ms; 0 = fixed batching. Current values: kinfer_batch_limit_size / kinfer_batch_limit_wait_ms.";
   public static final String MAX_BUFFERED_CONFIG = "max.buffered.requests";
   static final String MAX_BUFFERED_DOC = "Requests buffered per stream task above which new ones are answered REJECTED.";
   public static final String NUM_STREAM_THREADS_CONFIG = "num.stream.threads";
@@ -130,6 +134,8 @@ public final class WorkerConfig extends AbstractConfig {
       .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.LOW, TOPICS_CREATE_DOC)
       .define(MAX_BATCH_SIZE_CONFIG, Type.INT, 64, Range.between(1, 65536), Importance.HIGH, MAX_BATCH_SIZE_DOC)
       .define(MAX_WAIT_MS_CONFIG, Type.LONG, 5L, Range.between(0, 60_000), Importance.HIGH, MAX_WAIT_MS_DOC)
+      .define(LATENCY_TARGET_MS_CONFIG, Type.LONG, 0L, Range.between(0, 60_000), Importance.MEDIUM,
+          LATENCY_TARGET_MS_DOC)
       .define(MAX_BUFFERED_CONFIG, Type.INT, 20_000, Range.atLeast(1), Importance.MEDIUM, MAX_BUFFERED_DOC)
       .define(NUM_STREAM_THREADS_CONFIG, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM, NUM_STREAM_THREADS_DOC)
       .define(PROCESSING_GUARANTEE_CONFIG, Type.STRING, "exactly_once_v2",
@@ -201,7 +207,7 @@ public final class WorkerConfig extends AbstractConfig {
           "expected a list of milliseconds, e.g. 100,400,1600");
     }
     return new TopologyConfig(topics(), getInt(MAX_BATCH_SIZE_CONFIG), Duration.ofMillis(getLong(MAX_WAIT_MS_CONFIG)),
-        getInt(MAX_BUFFERED_CONFIG), workerId(), backoff);
+        getInt(MAX_BUFFERED_CONFIG), workerId(), backoff, getLong(LATENCY_TARGET_MS_CONFIG));
   }
 
   public EngineOptions engineOptions() {

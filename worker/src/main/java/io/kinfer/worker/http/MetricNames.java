@@ -17,6 +17,8 @@ public final class MetricNames {
       map("kinfer.responses.*.*.*.*", "kinfer_responses", "status", "model", "version", "variant"),
       map("kinfer.latency.e2e.ms.*", "kinfer_e2e_latency_ms", "model"),
       map("kinfer.batch.size.*.*", "kinfer_batch_size", "model", "version"),
+      map("kinfer.batch.limit.size.*.*", "kinfer_batch_limit_size", "model", "version"),
+      map("kinfer.batch.limit.wait.ms.*.*", "kinfer_batch_limit_wait_ms", "model", "version"),
       map("kinfer.inference.*.*", "kinfer_inference_seconds", "model", "version"),
       map("kinfer.queue.wait.us.*.*", "kinfer_queue_wait_us", "model", "version"),
       map("kinfer.dead.letters.*", "kinfer_dead_letters", "stage"),
