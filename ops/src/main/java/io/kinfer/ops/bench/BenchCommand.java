@@ -18,6 +18,7 @@ import io.kinfer.worker.repository.ModelRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.kafka.streams.KafkaStreams;
@@ -54,6 +55,47 @@ public final class BenchCommand implements Callable<Integer> {
       description = "also drain the backlog with a naive one-request-at-a-time consumer loop")
   boolean baseline;
 
+  @Option(names = "--latency", description = "also measure open-loop latency at shares of the measured capacity"
+      + " (with a PNG chart next to --out)")
+  boolean latency;
+
+  @Option(names = "--latency-fractions", split = ",", defaultValue = "0.25,0.5,0.75,0.9")
+  double[] latencyFractions;
+
+  @Option(names = "--latency-seconds", defaultValue = "15", description = "measuring time per load level (default: ${DEFAULT-VALUE})")
+  double latencySeconds;
+
+  @Option(names = "--worker-set", description = "worker setting for every end-to-end run, e.g. --worker-set"
+      + " commit.interval.ms=20 (repeatable)")
+  Map<String, String> workerSet = new LinkedHashMap<>();
+
+  private static final int DEFAULT_MAX_BATCH =
+      (Integer) WorkerConfig.CONFIG_DEF.defaultValues().get(WorkerConfig.MAX_BATCH_SIZE_CONFIG);
+
+  @Option(names = "--int8", negatable = true, defaultValue = "true",
+      description = "also measure the INT8 version: engine rows/s and top-1 agreement with FP32")
+  boolean int8;
+
+  private Map<String, Object> int8(Path models, Map<Integer, Double> fp32) {
+    ModelVersion q = new ModelVersion(version().model(), SampleModels.MLP_INT8_VERSION);
+    Map<String, Object> r = new LinkedHashMap<>();
+    try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
+      ModelRepository repository = new ModelRepository(models, 1L << 31);
+      onnx.load(repository.load(version()));
+      onnx.load(repository.load(q));
+      Map<Integer, Double> rows = EngineBench.rowsPerSecond(onnx, q, factory("bench", 1), batchSizes, engineSeconds);
+      System.out.println("Engine: " + q + " (INT8) vs FP32, rows/s by batch size");
+      rows.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %5.2fx FP32%n", size, rps,
+          rps / fp32.get(size)));
+      double agreement = EngineBench.top1Agreement(onnx, version(), q, factory("agreement", 3), 2_000);
+      System.out.printf("  top-1 agreement INT8 vs FP32 on 2,000 requests: %.4f%n", agreement);
+      r.put("version", q.toString());
+      r.put("engine_rows_per_s", rows);
+      r.put("top1_agreement_vs_fp32", agreement);
+    }
+    return r;
+  }
+
   private boolean heavy() {
     return "heavy".equals(model);
   }
@@ -77,6 +119,7 @@ public final class BenchCommand implements Callable<Integer> {
     SampleModels.writeAll(models);
     if (heavy()) {
       SampleModels.writeHeavy(models);
+      SampleModels.writeHeavyInt8(models);
     }
     ModelVersion mlp = version();
     results.put("model", mlp.toString());
@@ -90,6 +133,20 @@ public final class BenchCommand implements Callable<Integer> {
     engine.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %6.1fx batch %d%n",
         size, rps, rps / base, batchSizes[0]));
     results.put("engine_rows_per_s", engine);
+    if (int8) {
+      results.put("int8", int8(models, engine));
+    }
+    if (!workerSet.isEmpty()) {
+      results.put("worker_settings", workerSet);
+    }
+    if (latency) {
+      try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
+        onnx.load(new ModelRepository(models, 1 << 30).load(mlp));
+        int full = maxBatch();
+        fullBatchMs = full / EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), new int[] {full}, 1.0).get(full)
+            * 1000;
+      }
+    }
     if (e2eRequests > 0) {
       results.put("e2e", endToEnd());
     }
@@ -112,12 +169,20 @@ public final class BenchCommand implements Callable<Integer> {
         generator.run(0, e2eRequests, 0);
       }
       Double first = null;
+      Double capacity = null;
       for (int maxBatch : e2eBatchSizes) {
         double rps = drain(stack, registry, factory, maxBatch);
         first = first == null ? rps : first;
         System.out.printf("  max.batch.size %4d  %,10.0f requests/s answered OK  %5.1fx max.batch.size %d%n",
             maxBatch, rps, rps / first, e2eBatchSizes[0]);
         runs.put("max_batch_size_" + maxBatch + "_rps", rps);
+        capacity = maxBatch == maxBatch() ? (Double) rps : capacity;
+      }
+      if (latency) {
+        if (capacity == null) {
+          capacity = drain(stack, registry, factory, maxBatch());
+        }
+        runs.put("latency", latency(stack, registry, capacity));
       }
       String passTopic = "bench.predictions.passthrough";
       stack.createTopics(Topics.defaults().withPredictions(passTopic), 2);
@@ -154,18 +219,56 @@ public final class BenchCommand implements Callable<Integer> {
     return runs;
   }
 
+  private double fullBatchMs;
+
+  private int maxBatch() {
+    return workerSet.containsKey(WorkerConfig.MAX_BATCH_SIZE_CONFIG)
+        ? Integer.parseInt(workerSet.get(WorkerConfig.MAX_BATCH_SIZE_CONFIG)) : DEFAULT_MAX_BATCH;
+  }
+
+  private Map<String, Object> latency(DevStack stack, RestSchemaRegistryClient registry, double capacity)
+      throws Exception {
+    long maxWait = workerSet.containsKey(WorkerConfig.MAX_WAIT_MS_CONFIG)
+        ? Long.parseLong(workerSet.get(WorkerConfig.MAX_WAIT_MS_CONFIG))
+        : (Long) WorkerConfig.CONFIG_DEF.defaultValues().get(WorkerConfig.MAX_WAIT_MS_CONFIG);
+    double target = maxWait + 2 * fullBatchMs + 25;
+    System.out.printf("Open-loop latency (capacity %,.0f/s measured above; p99 target at 50%% = max.wait %d ms"
+        + " + 2 x %.2f ms (a full batch of %d) + 25 ms = %.1f ms)%n", capacity, maxWait, fullBatchMs, maxBatch(), target);
+    List<LatencyBench.Point> points = LatencyBench.run(stack, registry, factory("latency", 11), version(),
+        new LinkedHashMap<>(workerSet), capacity, latencyFractions, latencySeconds, System.out);
+    Path png = out.toAbsolutePath().resolveSibling("bench-latency-" + model + ".png");
+    LatencyChart.write(png, "kinfer " + version() + " open-loop latency, " + Runtime.getRuntime().availableProcessors()
+        + " cores, everything in one JVM", points, target);
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("capacity_rps", capacity);
+    r.put("p99_target_at_50pct_ms", target);
+    r.put("full_batch_inference_ms", fullBatchMs);
+    r.put("points", points.stream().map(LatencyBench.Point::toMap).toList());
+    r.put("chart", png.toString());
+    points.stream().filter(p -> Math.abs(p.fraction() - 0.5) < 1e-9).findFirst().ifPresent(p -> {
+      r.put("p99_at_50pct_ms", p.p99());
+      r.put("p99_target_met", p.p99() <= target);
+      System.out.printf("  p99 at 50%%: %d ms vs target %.1f ms: %s%n", p.p99(), target,
+          p.p99() <= target ? "met" : "NOT met");
+    });
+    System.out.println("  chart: " + png);
+    return r;
+  }
+
   /** A fresh worker (own application id and output topic) drains the whole backlog. */
   private double drain(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, int maxBatch)
       throws Exception {
     String predictions = "bench.predictions.b" + maxBatch;
     stack.createTopics(Topics.defaults().withPredictions(predictions), 2);
-    Map<String, Object> config = stack.workerConfig(Map.of(
+    Map<String, Object> overrides = new LinkedHashMap<>(workerSet);
+    overrides.putAll(Map.of(
         WorkerConfig.APPLICATION_ID_CONFIG, "bench-b" + maxBatch,
         WorkerConfig.WORKER_ID_CONFIG, "bench-b" + maxBatch,
         WorkerConfig.PREDICTIONS_TOPIC_CONFIG, predictions,
         WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatch,
         WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000,
         WorkerConfig.MODELS_PRIMARY_CONFIG, version().model() + "=" + version().version()));
+    Map<String, Object> config = stack.workerConfig(overrides);
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory, null);
         Worker worker = Worker.start(new WorkerConfig(config))) {
       while (worker.state() != KafkaStreams.State.RUNNING) {

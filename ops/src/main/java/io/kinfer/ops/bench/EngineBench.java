@@ -3,6 +3,7 @@ package io.kinfer.ops.bench;
 import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.topology.ModelVersion;
+import io.kinfer.topology.shadow.ShadowComparator;
 import io.kinfer.worker.engine.OnnxEngine;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,5 +41,20 @@ final class EngineBench {
       out.put(size, rows / ((now - start) / 1e9));
     }
     return out;
+  }
+
+  /** Share of {@code n} requests on which two versions pick the same class. */
+  static double top1Agreement(OnnxEngine engine, ModelVersion a, ModelVersion b, RequestFactory factory, int n) {
+    List<InferenceRequest> batch = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      batch.add(factory.request(i));
+    }
+    var ra = engine.infer(a, batch).outcomes();
+    var rb = engine.infer(b, batch).outcomes();
+    int agree = 0;
+    for (int i = 0; i < n; i++) {
+      agree += ShadowComparator.compare(ra.get(i).outputs(), rb.get(i).outputs()).top1Agree() ? 1 : 0;
+    }
+    return (double) agree / n;
   }
 }

@@ -1,0 +1,107 @@
+package io.kinfer.ops.bench;
+
+import io.kinfer.ops.devstack.DevStack;
+import io.kinfer.ops.load.LoadGenerator;
+import io.kinfer.ops.load.PredictionTracker;
+import io.kinfer.ops.load.RequestFactory;
+import io.kinfer.schemas.registry.RestSchemaRegistryClient;
+import io.kinfer.topology.ModelVersion;
+import io.kinfer.topology.Topics;
+import io.kinfer.worker.Worker;
+import io.kinfer.worker.config.WorkerConfig;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * Open-loop latency at fixed shares of measured capacity. Each request's record timestamp is its
+ * intended send time (the generator's schedule, not when it got round to sending), and latency is
+ * taken when the answer is visible to a read_committed consumer, so a stall anywhere shows up in
+ * full (no coordinated omission).
+ */
+final class LatencyBench {
+  /** One load level: offered and answered rates, latency percentiles in milliseconds. */
+  record Point(double fraction, double offeredRps, double answeredRps, long requests, long p50, long p90, long p99,
+      long p999, long max, double meanBatch) {
+    Map<String, Object> toMap() {
+      Map<String, Object> m = new java.util.LinkedHashMap<>();
+      m.put("fraction_of_capacity", fraction);
+      m.put("offered_rps", offeredRps);
+      m.put("answered_rps", answeredRps);
+      m.put("requests", requests);
+      m.put("p50_ms", p50);
+      m.put("p90_ms", p90);
+      m.put("p99_ms", p99);
+      m.put("p999_ms", p999);
+      m.put("max_ms", max);
+      m.put("mean_batch", meanBatch);
+      return m;
+    }
+  }
+
+  private LatencyBench() {}
+
+  static List<Point> run(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, ModelVersion version,
+      Map<String, Object> workerOverrides, double capacity, double[] fractions, double secondsEach, PrintStream out)
+      throws Exception {
+    Topics topics = new Topics("bench.latency.requests", "bench.latency.predictions", Topics.DEFAULT_DEAD_LETTERS,
+        Topics.DEFAULT_SHADOW, Topics.DEFAULT_COMPARISONS, Topics.DEFAULT_CONTROL, Topics.DEFAULT_STATUS);
+    stack.createTopics(topics, 2);
+    Map<String, Object> overrides = new HashMap<>(workerOverrides);
+    overrides.put(WorkerConfig.APPLICATION_ID_CONFIG, "bench-latency");
+    overrides.put(WorkerConfig.WORKER_ID_CONFIG, "bench-latency");
+    overrides.put(WorkerConfig.REQUESTS_TOPIC_CONFIG, topics.requests());
+    overrides.put(WorkerConfig.PREDICTIONS_TOPIC_CONFIG, topics.predictions());
+    overrides.put(WorkerConfig.MODELS_PRIMARY_CONFIG, version.model() + "=" + version.version());
+    List<Point> points = new ArrayList<>();
+    try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, topics.predictions(),
+            factory, null);
+        LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, topics.requests(), factory);
+        Worker worker = Worker.start(new WorkerConfig(stack.workerConfig(overrides)))) {
+      while (worker.state() != KafkaStreams.State.RUNNING) {
+        Thread.sleep(20); // polling a state; nothing to synchronise on
+      }
+      long sent = 0;
+      // Warm-up (JIT, connections, first transactions), not measured.
+      long warm = (long) (capacity * 0.25 * Math.min(5, secondsEach));
+      generator.run(sent, warm, capacity * 0.25);
+      sent += warm;
+      awaitAnswered(tracker, sent);
+      for (double fraction : fractions) {
+        double rate = capacity * fraction;
+        long n = Math.max(1, (long) (rate * secondsEach));
+        tracker.resetStatistics();
+        long start = System.currentTimeMillis();
+        generator.run(sent, n, rate);
+        sent += n;
+        awaitAnswered(tracker, sent);
+        double answeredRps = n / Math.max(1e-3, (tracker.lastAtMs() - start) / 1000.0);
+        Histogram h = tracker.totalLatency();
+        Point p = new Point(fraction, rate, answeredRps, n, h.getValueAtPercentile(50), h.getValueAtPercentile(90),
+            h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(), tracker.meanBatchSize());
+        points.add(p);
+        out.printf("  %3.0f%% of capacity: offered %,7.0f/s answered %,7.0f/s  p50 %4d  p90 %4d  p99 %4d  p99.9 %4d"
+            + "  max %4d ms  (mean batch %.1f)%n", fraction * 100, rate, answeredRps, p.p50(), p.p90(), p.p99(),
+            p.p999(), p.max(), p.meanBatch());
+      }
+      if (tracker.duplicates() > 0) {
+        throw new IllegalStateException("Latency run saw " + tracker.duplicates() + " duplicate answers");
+      }
+    }
+    return points;
+  }
+
+  private static void awaitAnswered(PredictionTracker tracker, long count) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 180_000;
+    while (tracker.answered() < count) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("Only " + tracker.answered() + " of " + count + " answered within 180 s");
+      }
+      Thread.sleep(20); // polling a counter fed by the tracker's own thread
+    }
+  }
+}
