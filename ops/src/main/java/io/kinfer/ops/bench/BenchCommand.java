@@ -65,6 +65,17 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--latency-seconds", defaultValue = "15", description = "measuring time per load level (default: ${DEFAULT-VALUE})")
   double latencySeconds;
 
+  @Option(names = "--step-target-ms", defaultValue = "0", description = "run a load step (50% -> 90% -> 50% of"
+      + " capacity) with fixed batching and with batch.latency.target.ms=N; 0 skips (default: ${DEFAULT-VALUE})")
+  long stepTargetMs;
+
+  @Option(names = "--backlog", defaultValue = "0", description = "drain a backlog of N requests with the worker in its"
+      + " own JVM (--backlog-heap), sampling its heap and RSS; 0 skips (default: ${DEFAULT-VALUE})")
+  long backlog;
+
+  @Option(names = "--backlog-heap", defaultValue = "-Xmx512m", description = "heap flag of that worker JVM (default: ${DEFAULT-VALUE})")
+  String backlogHeap;
+
   @Option(names = "--worker-set", description = "worker setting for every end-to-end run, e.g. --worker-set"
       + " commit.interval.ms=20 (repeatable)")
   Map<String, String> workerSet = new LinkedHashMap<>();
@@ -184,6 +195,16 @@ public final class BenchCommand implements Callable<Integer> {
         }
         runs.put("latency", latency(stack, registry, capacity));
       }
+      if (backlog > 0) {
+        runs.put("backlog", BacklogBench.run(stack, registry, factory("backlog", 17), version(),
+            new LinkedHashMap<>(workerSet), backlog, backlogHeap, System.out));
+      }
+      if (stepTargetMs > 0) {
+        if (capacity == null) {
+          capacity = drain(stack, registry, factory, maxBatch());
+        }
+        runs.put("load_step", loadStep(stack, registry, capacity));
+      }
       String passTopic = "bench.predictions.passthrough";
       stack.createTopics(Topics.defaults().withPredictions(passTopic), 2);
       try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, passTopic, factory, null)) {
@@ -235,7 +256,7 @@ public final class BenchCommand implements Callable<Integer> {
     System.out.printf("Open-loop latency (capacity %,.0f/s measured above; p99 target at 50%% = max.wait %d ms"
         + " + 2 x %.2f ms (a full batch of %d) + 25 ms = %.1f ms)%n", capacity, maxWait, fullBatchMs, maxBatch(), target);
     List<LatencyBench.Point> points = LatencyBench.run(stack, registry, factory("latency", 11), version(),
-        new LinkedHashMap<>(workerSet), capacity, latencyFractions, latencySeconds, System.out);
+        new LinkedHashMap<>(workerSet), capacity, latencyFractions, latencySeconds, "latency", System.out);
     Path png = out.toAbsolutePath().resolveSibling("bench-latency-" + model + ".png");
     LatencyChart.write(png, "kinfer " + version() + " open-loop latency, " + Runtime.getRuntime().availableProcessors()
         + " cores, everything in one JVM", points, target);
@@ -252,6 +273,25 @@ public final class BenchCommand implements Callable<Integer> {
           p.p99() <= target ? "met" : "NOT met");
     });
     System.out.println("  chart: " + png);
+    return r;
+  }
+
+  /** Fixed vs adaptive batching through the same load step, each on its own worker and topics. */
+  private Map<String, Object> loadStep(DevStack stack, RestSchemaRegistryClient registry, double capacity)
+      throws Exception {
+    double[] step = {0.5, 0.9, 0.5};
+    Map<String, Object> r = new LinkedHashMap<>();
+    for (boolean adaptive : new boolean[] {false, true}) {
+      Map<String, Object> settings = new LinkedHashMap<>(workerSet);
+      if (adaptive) {
+        settings.put(WorkerConfig.LATENCY_TARGET_MS_CONFIG, stepTargetMs);
+      }
+      String name = adaptive ? "adaptive_target_" + stepTargetMs + "ms" : "fixed";
+      System.out.printf("Load step 50%% -> 90%% -> 50%% of %,.0f/s, %s batching%n", capacity, name);
+      List<LatencyBench.Point> points = LatencyBench.run(stack, registry, factory("step-" + name, 13), version(),
+          settings, capacity, step, latencySeconds, "step-" + (adaptive ? "adaptive" : "fixed"), System.out);
+      r.put(name, points.stream().map(LatencyBench.Point::toMap).toList());
+    }
     return r;
   }
 

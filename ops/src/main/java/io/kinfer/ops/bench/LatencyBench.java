@@ -45,15 +45,17 @@ final class LatencyBench {
 
   private LatencyBench() {}
 
+  /** @param label names this run's topics and application id (several runs share one broker) */
   static List<Point> run(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, ModelVersion version,
-      Map<String, Object> workerOverrides, double capacity, double[] fractions, double secondsEach, PrintStream out)
-      throws Exception {
-    Topics topics = new Topics("bench.latency.requests", "bench.latency.predictions", Topics.DEFAULT_DEAD_LETTERS,
+      Map<String, Object> workerOverrides, double capacity, double[] fractions, double secondsEach, String label,
+      PrintStream out) throws Exception {
+    Topics topics = new Topics("bench." + label + ".requests", "bench." + label + ".predictions",
+        Topics.DEFAULT_DEAD_LETTERS,
         Topics.DEFAULT_SHADOW, Topics.DEFAULT_COMPARISONS, Topics.DEFAULT_CONTROL, Topics.DEFAULT_STATUS);
     stack.createTopics(topics, 2);
     Map<String, Object> overrides = new HashMap<>(workerOverrides);
-    overrides.put(WorkerConfig.APPLICATION_ID_CONFIG, "bench-latency");
-    overrides.put(WorkerConfig.WORKER_ID_CONFIG, "bench-latency");
+    overrides.put(WorkerConfig.APPLICATION_ID_CONFIG, "bench-" + label);
+    overrides.put(WorkerConfig.WORKER_ID_CONFIG, "bench-" + label);
     overrides.put(WorkerConfig.REQUESTS_TOPIC_CONFIG, topics.requests());
     overrides.put(WorkerConfig.PREDICTIONS_TOPIC_CONFIG, topics.predictions());
     overrides.put(WorkerConfig.MODELS_PRIMARY_CONFIG, version.model() + "=" + version.version());
