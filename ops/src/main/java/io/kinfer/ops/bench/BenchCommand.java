@@ -51,9 +51,9 @@ public final class BenchCommand implements Callable<Integer> {
       + " (512-2048-2048-2048-10, compute-bound) (default: ${DEFAULT-VALUE})")
   String model;
 
-  @Option(names = "--baseline", negatable = true, defaultValue = "true",
-      description = "also drain the backlog with a naive one-request-at-a-time consumer loop")
-  boolean baseline;
+  // Plain "--no-" flags: picocli's negatable form with a true default did not turn them off.
+  @Option(names = "--no-baseline", description = "skip the naive one-request-at-a-time consumer loop")
+  boolean noBaseline;
 
   @Option(names = "--latency", description = "also measure open-loop latency at shares of the measured capacity"
       + " (with a PNG chart next to --out)")
@@ -83,9 +83,8 @@ public final class BenchCommand implements Callable<Integer> {
   private static final int DEFAULT_MAX_BATCH =
       (Integer) WorkerConfig.CONFIG_DEF.defaultValues().get(WorkerConfig.MAX_BATCH_SIZE_CONFIG);
 
-  @Option(names = "--int8", negatable = true, defaultValue = "true",
-      description = "also measure the INT8 version: engine rows/s and top-1 agreement with FP32")
-  boolean int8;
+  @Option(names = "--no-int8", description = "skip the INT8 version (engine rows/s, top-1 agreement with FP32)")
+  boolean noInt8;
 
   private Map<String, Object> int8(Path models, Map<Integer, Double> fp32) {
     ModelVersion q = new ModelVersion(version().model(), SampleModels.MLP_INT8_VERSION);
@@ -123,6 +122,10 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (java.util.Arrays.stream(e2eBatchSizes).distinct().count() != e2eBatchSizes.length) {
+      System.err.println("ops bench: --e2e-batch-sizes must not repeat a size (each run has its own worker and topic)");
+      return 2;
+    }
     Map<String, Object> results = new LinkedHashMap<>();
     results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
         "java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch")));
@@ -144,7 +147,7 @@ public final class BenchCommand implements Callable<Integer> {
     engine.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %6.1fx batch %d%n",
         size, rps, rps / base, batchSizes[0]));
     results.put("engine_rows_per_s", engine);
-    if (int8) {
+    if (!noInt8) {
       results.put("int8", int8(models, engine));
     }
     if (!workerSet.isEmpty()) {
@@ -179,6 +182,10 @@ public final class BenchCommand implements Callable<Integer> {
       try (LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, Topics.DEFAULT_REQUESTS, factory)) {
         generator.run(0, e2eRequests, 0);
       }
+      // Unmeasured: the first drain pays for JIT, connections and topic metadata; without it the
+      // first measured row runs colder than the rest (seen: 2x apart).
+      System.out.printf("  warm-up drain (not measured): %,.0f requests/s%n",
+          drain(stack, registry, factory, maxBatch(), "warmup"));
       Double first = null;
       Double capacity = null;
       for (int maxBatch : e2eBatchSizes) {
@@ -191,7 +198,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
       if (latency) {
         if (capacity == null) {
-          capacity = drain(stack, registry, factory, maxBatch());
+          capacity = drain(stack, registry, factory, maxBatch(), "capacity");
         }
         runs.put("latency", latency(stack, registry, capacity));
       }
@@ -201,7 +208,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
       if (stepTargetMs > 0) {
         if (capacity == null) {
-          capacity = drain(stack, registry, factory, maxBatch());
+          capacity = drain(stack, registry, factory, maxBatch(), "capacity");
         }
         runs.put("load_step", loadStep(stack, registry, capacity));
       }
@@ -221,7 +228,7 @@ public final class BenchCommand implements Callable<Integer> {
         runs.put("raw_consume_produce_rps", raw);
         System.out.printf("  raw consume -> produce loop (no engine, at least once) %,10.0f requests/s%n", raw);
       }
-      if (baseline) {
+      if (!noBaseline) {
         try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
           onnx.load(new ModelRepository(stack.modelsDir(), 1L << 31).load(version()));
           stack.createTopics(Topics.defaults().withPredictions("bench.naive"), 2);
@@ -298,12 +305,18 @@ public final class BenchCommand implements Callable<Integer> {
   /** A fresh worker (own application id and output topic) drains the whole backlog. */
   private double drain(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, int maxBatch)
       throws Exception {
-    String predictions = "bench.predictions.b" + maxBatch;
+    return drain(stack, registry, factory, maxBatch, "b" + maxBatch);
+  }
+
+  /** @param name distinguishes this run's application id and output topic from the others */
+  private double drain(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, int maxBatch,
+      String name) throws Exception {
+    String predictions = "bench.predictions." + name;
     stack.createTopics(Topics.defaults().withPredictions(predictions), 2);
     Map<String, Object> overrides = new LinkedHashMap<>(workerSet);
     overrides.putAll(Map.of(
-        WorkerConfig.APPLICATION_ID_CONFIG, "bench-b" + maxBatch,
-        WorkerConfig.WORKER_ID_CONFIG, "bench-b" + maxBatch,
+        WorkerConfig.APPLICATION_ID_CONFIG, "bench-" + name,
+        WorkerConfig.WORKER_ID_CONFIG, "bench-" + name,
         WorkerConfig.PREDICTIONS_TOPIC_CONFIG, predictions,
         WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatch,
         WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000,

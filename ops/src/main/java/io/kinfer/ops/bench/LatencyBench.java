@@ -26,7 +26,7 @@ import org.apache.kafka.streams.KafkaStreams;
 final class LatencyBench {
   /** One load level: offered and answered rates, latency percentiles in milliseconds. */
   record Point(double fraction, double offeredRps, double answeredRps, long requests, long p50, long p90, long p99,
-      long p999, long max, double meanBatch) {
+      long p999, long max, double meanBatch, long publishedP50, long publishedP99, long visibleP50, long visibleP99) {
     Map<String, Object> toMap() {
       Map<String, Object> m = new java.util.LinkedHashMap<>();
       m.put("fraction_of_capacity", fraction);
@@ -39,6 +39,10 @@ final class LatencyBench {
       m.put("p999_ms", p999);
       m.put("max_ms", max);
       m.put("mean_batch", meanBatch);
+      m.put("until_published_p50_ms", publishedP50);
+      m.put("until_published_p99_ms", publishedP99);
+      m.put("published_to_visible_p50_ms", visibleP50);
+      m.put("published_to_visible_p99_ms", visibleP99);
       return m;
     }
   }
@@ -83,12 +87,16 @@ final class LatencyBench {
         awaitAnswered(tracker, sent);
         double answeredRps = n / Math.max(1e-3, (tracker.lastAtMs() - start) / 1000.0);
         Histogram h = tracker.totalLatency();
+        Histogram[] halves = tracker.latencyHalves();
         Point p = new Point(fraction, rate, answeredRps, n, h.getValueAtPercentile(50), h.getValueAtPercentile(90),
-            h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(), tracker.meanBatchSize());
+            h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(), tracker.meanBatchSize(),
+            halves[0].getValueAtPercentile(50), halves[0].getValueAtPercentile(99), halves[1].getValueAtPercentile(50),
+            halves[1].getValueAtPercentile(99));
         points.add(p);
         out.printf("  %3.0f%% of capacity: offered %,7.0f/s answered %,7.0f/s  p50 %4d  p90 %4d  p99 %4d  p99.9 %4d"
-            + "  max %4d ms  (mean batch %.1f)%n", fraction * 100, rate, answeredRps, p.p50(), p.p90(), p.p99(),
-            p.p999(), p.max(), p.meanBatch());
+            + "  max %4d ms  (mean batch %.1f)%n      until published p50 %d p99 %d ms; published to visible"
+            + " p50 %d p99 %d ms%n", fraction * 100, rate, answeredRps, p.p50(), p.p90(), p.p99(), p.p999(), p.max(),
+            p.meanBatch(), p.publishedP50(), p.publishedP99(), p.visibleP50(), p.visibleP99());
       }
       if (tracker.duplicates() > 0) {
         throw new IllegalStateException("Latency run saw " + tracker.duplicates() + " duplicate answers");

@@ -31,6 +31,10 @@ public final class PredictionTracker implements AutoCloseable {
   private final BitSet seen = new BitSet();
   private final Recorder latency = new Recorder(3);
   private final Histogram latencyTotal = new Histogram(3);
+  // The two halves of latency: until the worker published the answer (record timestamp), and from
+  // there until a read_committed consumer could see it (transaction commit + fetch).
+  private final Histogram untilPublished = new Histogram(3);
+  private final Histogram publishedToVisible = new Histogram(3);
   private final Map<Status, Long> statuses = new EnumMap<>(Status.class);
   private final Consumer<InferenceResponse> listener;
   private final String topic;
@@ -89,7 +93,13 @@ public final class PredictionTracker implements AutoCloseable {
       assign();
       while (running.get()) {
         for (ConsumerRecord<String, InferenceResponse> record : consumer.poll(Duration.ofMillis(50))) {
-          record(record.value(), System.currentTimeMillis());
+          long now = System.currentTimeMillis();
+          record(record.value(), now);
+          synchronized (this) {
+            untilPublished.recordValue(Math.max(0,
+                record.timestamp() - record.value().getTimings().getRequestTimestamp().toEpochMilli()));
+            publishedToVisible.recordValue(Math.max(0, now - record.timestamp()));
+          }
         }
       }
     } catch (Exception e) {
@@ -142,8 +152,15 @@ public final class PredictionTracker implements AutoCloseable {
   public synchronized void resetStatistics() {
     latency.reset();
     latencyTotal.reset();
+    untilPublished.reset();
+    publishedToVisible.reset();
     batchSizeSum = 0;
     batched = 0;
+  }
+
+  /** Since the last reset: {time until the worker published, time from publish to visible}. */
+  public synchronized Histogram[] latencyHalves() {
+    return new Histogram[] {untilPublished.copy(), publishedToVisible.copy()};
   }
 
   public synchronized Histogram totalLatency() {
