@@ -11,6 +11,7 @@ import io.kinfer.topology.control.ControlSigning;
 import io.kinfer.topology.route.Plan;
 import io.kinfer.worker.config.TopicSetup;
 import java.security.PrivateKey;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,9 +20,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -40,6 +45,10 @@ public final class ControlClient implements AutoCloseable {
   private final PrivateKey key;
   private final String issuer;
   private final KafkaProducer<String, ControlCommand> producer;
+  private final AvroWireDeserializer<ControlCommand> decoder;
+  private final Map<String, ControlCommand> latest = new HashMap<>();
+  private final Map<String, List<ControlCommand>> issued = new HashMap<>();
+  private KafkaConsumer<String, byte[]> reader;
 
   public ControlClient(String bootstrap, SchemaRegistry registry, Topics topics, String keyId, PrivateKey key,
       String issuer) {
@@ -55,6 +64,7 @@ public final class ControlClient implements AutoCloseable {
     this.keyId = keyId;
     this.key = key;
     this.issuer = issuer;
+    this.decoder = new AvroWireDeserializer<>(registry, ControlCommand.getClassSchema());
     if (key != null) {
       ensureHistoryTopic(client, topics);
     }
@@ -83,11 +93,9 @@ public final class ControlClient implements AutoCloseable {
   }
 
   /** The newest valid plan per model on the control topic. */
-  public Map<String, ControlCommand> currentPlans() {
-    Map<String, ControlCommand> latest = new HashMap<>();
-    read(topics.control()).forEach(c -> latest.merge(c.getModel(), c,
-        (a, b) -> b.getGeneration() > a.getGeneration() ? b : a));
-    return latest;
+  public synchronized Map<String, ControlCommand> currentPlans() {
+    catchUp();
+    return Map.copyOf(latest);
   }
 
   public Optional<ControlCommand> currentPlan(String model) {
@@ -95,29 +103,69 @@ public final class ControlClient implements AutoCloseable {
   }
 
   /** Every plan ever issued for {@code model}, oldest first. */
-  public List<ControlCommand> history(String model) {
-    List<ControlCommand> out = new ArrayList<>(read(historyTopic(topics)).stream()
-        .filter(c -> c.getModel().equals(model)).toList());
+  public synchronized List<ControlCommand> history(String model) {
+    catchUp();
+    List<ControlCommand> out = new ArrayList<>(issued.getOrDefault(model, List.of()));
     out.sort(Comparator.comparingLong(ControlCommand::getGeneration));
     return out;
   }
 
-  private List<ControlCommand> read(String topic) {
-    List<ControlCommand> out = new ArrayList<>();
-    AvroWireDeserializer<ControlCommand> decoder = new AvroWireDeserializer<>(registry, ControlCommand.getClassSchema());
-    TopicReader.read(client, topic, new StringDeserializer(),
-        new org.apache.kafka.common.serialization.ByteArrayDeserializer(), 0, r -> {
-          try {
-            ControlCommand c = r.value() == null ? null : decoder.deserialize(topic, r.value());
-            if (c != null) {
-              Plan.of(c);
-              out.add(c);
-            }
-          } catch (RuntimeException ignored) {
-            // not a valid plan: workers ignore it too
-          }
-        });
-    return out;
+  /**
+   * Reads the control and history topics from where the last call stopped up to their current
+   * end: the first call reads them whole, later ones only what is new (a plan change costs one
+   * round trip, not a fresh consumer per read).
+   */
+  private void catchUp() {
+    if (reader == null) {
+      reader = new KafkaConsumer<>(readerConfig(), new StringDeserializer(),
+          new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (String t : List.of(topics.control(), historyTopic(topics))) {
+        reader.partitionsFor(t, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(t, p.partition())));
+      }
+      reader.assign(partitions);
+      reader.seekToBeginning(partitions);
+    }
+    Map<TopicPartition, Long> end = reader.endOffsets(reader.assignment());
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (end.entrySet().stream().anyMatch(e -> reader.position(e.getKey()) < e.getValue())) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("Timed out reading " + topics.control() + " and its history");
+      }
+      for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(200))) {
+        ControlCommand c = decode(r.topic(), r.value());
+        if (c == null) {
+          continue;
+        }
+        String model = c.getModel().toString();
+        if (r.topic().equals(topics.control())) {
+          latest.merge(model, c, (a, b) -> b.getGeneration() > a.getGeneration() ? b : a);
+        } else {
+          issued.computeIfAbsent(model, m -> new ArrayList<>()).add(c);
+        }
+      }
+    }
+  }
+
+  private Map<String, Object> readerConfig() {
+    Map<String, Object> config = new HashMap<>(client);
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    return config;
+  }
+
+  /** A valid plan, or null: what workers would not accept is not a plan here either. */
+  private ControlCommand decode(String topic, byte[] value) {
+    try {
+      ControlCommand c = value == null ? null : decoder.deserialize(topic, value);
+      if (c != null) {
+        Plan.of(c);
+      }
+      return c;
+    } catch (RuntimeException notAPlan) {
+      return null;
+    }
   }
 
   /** Blue/green: {@code version} takes 100% at once. */
@@ -236,9 +284,12 @@ public final class ControlClient implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     if (producer != null) {
       producer.close();
+    }
+    if (reader != null) {
+      reader.close(Duration.ofSeconds(2));
     }
   }
 }

@@ -139,7 +139,7 @@ public final class DemoCommand implements Callable<Integer> {
             + Math.round(r.getWeight() * 100) + "%").toList());
   }
 
-  /** Moves to the next rollout phase each time another fifth of the measured requests is answered. */
+  /** Moves to the next rollout phase each time another 1/phases of the measured requests is answered. */
   private Thread rolloutScript(PredictionTracker tracker) {
     Thread script = new Thread(() -> {
       int phases = DemoRollout.PHASES.size();
