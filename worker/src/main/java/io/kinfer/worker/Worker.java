@@ -116,7 +116,7 @@ public final class Worker implements AutoCloseable {
     streams.start();
     LOG.info("Worker {} started: serving {} from {}, batches of up to {} or {} ms",
         workerId, engine.loaded(), config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG),
-        config.getInt(WorkerConfig.MAX_BATCH_SIZE_CONFIG), config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG));
+        config.maxBatchSize(), config.maxWaitMs());
     Worker worker = new Worker(config, engine, streams, metrics, routes, lifecycle, status, engineHealth);
     try {
       worker.http = new WorkerHttpServer(config.getString(WorkerConfig.HTTP_HOST_CONFIG),

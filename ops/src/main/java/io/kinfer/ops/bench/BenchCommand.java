@@ -89,7 +89,7 @@ public final class BenchCommand implements Callable<Integer> {
   private Map<String, Object> int8(Path models, Map<Integer, Double> fp32) {
     ModelVersion q = new ModelVersion(version().model(), SampleModels.MLP_INT8_VERSION);
     Map<String, Object> r = new LinkedHashMap<>();
-    try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
+    try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
       ModelRepository repository = new ModelRepository(models, 1L << 31);
       onnx.load(repository.load(version()));
       onnx.load(repository.load(q));
@@ -104,6 +104,14 @@ public final class BenchCommand implements Callable<Integer> {
       r.put("top1_agreement_vs_fp32", agreement);
     }
     return r;
+  }
+
+  @Option(names = "--device", defaultValue = EngineOptions.CPU, description = "cpu or cuda (a -Pgpu build on a host"
+      + " with an NVIDIA GPU); also passed to the workers (default: ${DEFAULT-VALUE})")
+  String device;
+
+  private EngineOptions engineOptions() {
+    return new EngineOptions(device, 0, false, 0);
   }
 
   private boolean heavy() {
@@ -122,6 +130,9 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!EngineOptions.CPU.equals(device)) {
+      workerSet.putIfAbsent(WorkerConfig.DEVICE_CONFIG, device);
+    }
     if (java.util.Arrays.stream(e2eBatchSizes).distinct().count() != e2eBatchSizes.length) {
       System.err.println("ops bench: --e2e-batch-sizes must not repeat a size (each run has its own worker and topic)");
       return 2;
@@ -139,7 +150,7 @@ public final class BenchCommand implements Callable<Integer> {
     results.put("model", mlp.toString());
     System.out.println("Engine: " + mlp + ", rows/s by batch size");
     Map<Integer, Double> engine;
-    try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
+    try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
       onnx.load(new ModelRepository(models, 1 << 30).load(mlp));
       engine = EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), batchSizes, engineSeconds);
     }
@@ -154,7 +165,7 @@ public final class BenchCommand implements Callable<Integer> {
       results.put("worker_settings", workerSet);
     }
     if (latency) {
-      try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
+      try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
         onnx.load(new ModelRepository(models, 1 << 30).load(mlp));
         int full = maxBatch();
         fullBatchMs = full / EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), new int[] {full}, 1.0).get(full)
@@ -229,7 +240,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  raw consume -> produce loop (no engine, at least once) %,10.0f requests/s%n", raw);
       }
       if (!noBaseline) {
-        try (OnnxEngine onnx = new OnnxEngine(EngineOptions.cpu())) {
+        try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
           onnx.load(new ModelRepository(stack.modelsDir(), 1L << 31).load(version()));
           stack.createTopics(Topics.defaults().withPredictions("bench.naive"), 2);
           double naive = NaiveLoop.run(stack.bootstrapServers(), registry, onnx, version(), Topics.DEFAULT_REQUESTS,

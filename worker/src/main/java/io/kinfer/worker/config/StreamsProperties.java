@@ -26,7 +26,7 @@ public final class StreamsProperties {
     p.put(DeadLetterHandler.METRICS_REGISTRY_CONFIG, metricsRegistryName);
     // The batcher's time bound is checked by a wall-clock punctuator, which only runs between
     // polls: an idle poll must not block longer than a fraction of max wait.
-    long pollMs = Math.max(1, Math.min(20, config.getLong(WorkerConfig.MAX_WAIT_MS_CONFIG) / 2));
+    long pollMs = Math.max(1, Math.min(20, config.maxWaitMs() / 2));
     p.put(StreamsConfig.POLL_MS_CONFIG, pollMs);
     // Requests are small; let the producer fill batches for throughput without adding much delay.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);

@@ -81,9 +81,14 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String TOPICS_CREATE_CONFIG = "topics.create";
   static final String TOPICS_CREATE_DOC = "Create missing output, control and status topics at start (the request topic must exist).";
   public static final String MAX_BATCH_SIZE_CONFIG = "max.batch.size";
-  static final String MAX_BATCH_SIZE_DOC = "A batch is dispatched when it holds this many requests.";
+  static final String MAX_BATCH_SIZE_DOC = "A batch is dispatched when it holds this many requests. Unset with"
+      + " device=cuda: 256 (GPU preset: a GPU call costs much, a row little).";
   public static final String MAX_WAIT_MS_CONFIG = "max.wait.ms";
-  static final String MAX_WAIT_MS_DOC = "A batch is dispatched when its oldest request has waited this long.";
+  static final String MAX_WAIT_MS_DOC = "A batch is dispatched when its oldest request has waited this long. Unset"
+      + " with device=cuda: 10 (GPU preset).";
+  /** The GPU preset: batching bounds used with device=cuda unless set explicitly. */
+  public static final int GPU_MAX_BATCH_SIZE = 256;
+  public static final long GPU_MAX_WAIT_MS = 10;
   public static final String LATENCY_TARGET_MS_CONFIG = "batch.latency.target.ms";
   static final String LATENCY_TARGET_MS_DOC = "Adaptive batching: keep each request's time in the worker (batcher wait plus its batch's"
       + " inference) under this many ms by adjusting batch size (AIMD) and wait at run time, within max.batch.size and"
@@ -180,6 +185,20 @@ public final class WorkerConfig extends AbstractConfig {
     return out;
   }
 
+  /** max.batch.size as set, else the CPU default or, with device=cuda, the GPU preset. */
+  public int maxBatchSize() {
+    return originals().containsKey(MAX_BATCH_SIZE_CONFIG) || !gpu() ? getInt(MAX_BATCH_SIZE_CONFIG) : GPU_MAX_BATCH_SIZE;
+  }
+
+  /** max.wait.ms as set, else the CPU default or, with device=cuda, the GPU preset. */
+  public long maxWaitMs() {
+    return originals().containsKey(MAX_WAIT_MS_CONFIG) || !gpu() ? getLong(MAX_WAIT_MS_CONFIG) : GPU_MAX_WAIT_MS;
+  }
+
+  private boolean gpu() {
+    return EngineOptions.CUDA.equals(getString(DEVICE_CONFIG));
+  }
+
   public String workerId() {
     String id = getString(WORKER_ID_CONFIG);
     if (!id.isBlank()) {
@@ -206,7 +225,7 @@ public final class WorkerConfig extends AbstractConfig {
       throw new ConfigException(ENGINE_RETRY_BACKOFF_MS_CONFIG, getList(ENGINE_RETRY_BACKOFF_MS_CONFIG),
           "expected a list of milliseconds, e.g. 100,400,1600");
     }
-    return new TopologyConfig(topics(), getInt(MAX_BATCH_SIZE_CONFIG), Duration.ofMillis(getLong(MAX_WAIT_MS_CONFIG)),
+    return new TopologyConfig(topics(), maxBatchSize(), Duration.ofMillis(maxWaitMs()),
         getInt(MAX_BUFFERED_CONFIG), workerId(), backoff, getLong(LATENCY_TARGET_MS_CONFIG));
   }
 

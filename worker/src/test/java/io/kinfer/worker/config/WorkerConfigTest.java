@@ -16,6 +16,20 @@ class WorkerConfigTest {
   @TempDir Path dir;
 
   @Test
+  void shouldUseTheGpuBatchingPresetOnCudaUnlessBatchingIsSetExplicitly() {
+    WorkerConfig cpu = WorkerConfig.load(null, Map.of());
+    assertThat(cpu.maxBatchSize()).isEqualTo(64);
+    assertThat(cpu.maxWaitMs()).isEqualTo(5);
+    WorkerConfig gpu = WorkerConfig.load(null, Map.of("KINFER_DEVICE", "cuda"));
+    assertThat(gpu.maxBatchSize()).isEqualTo(WorkerConfig.GPU_MAX_BATCH_SIZE);
+    assertThat(gpu.maxWaitMs()).isEqualTo(WorkerConfig.GPU_MAX_WAIT_MS);
+    assertThat(gpu.topologyConfig().maxBatchSize()).isEqualTo(WorkerConfig.GPU_MAX_BATCH_SIZE);
+    WorkerConfig pinned = WorkerConfig.load(null, Map.of("KINFER_DEVICE", "cuda", "KINFER_MAX_BATCH_SIZE", "32"));
+    assertThat(pinned.maxBatchSize()).isEqualTo(32);
+    assertThat(pinned.maxWaitMs()).isEqualTo(WorkerConfig.GPU_MAX_WAIT_MS);
+  }
+
+  @Test
   void shouldApplyDefaultThenFileThenEnvironment() throws Exception {
     Path file = dir.resolve("worker.properties");
     Files.writeString(file, "max.batch.size=128\nmax.wait.ms=20\nkafka.security.protocol=SASL_SSL\n");
