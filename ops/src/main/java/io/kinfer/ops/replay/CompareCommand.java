@@ -76,8 +76,12 @@ public final class CompareCommand implements Callable<Integer> {
       Map<String, Object> report = tally.toReport("compare");
       report.put("partial", stop.getAsBoolean());
       report.put("partialReason", stop.getAsBoolean() ? "stopped before the end of the window (Ctrl-C)" : null);
-      report.put("source", Map.of("topic", topic, "from", start.toString(), "to", end.toString(),
-          "records", range.size()));
+      Map<String, Object> source = new java.util.LinkedHashMap<>();
+      source.put("topic", topic);
+      source.put("from", start.toString());
+      source.put("to", end.toString());
+      source.put("records", range.size());
+      report.put("source", source);
       return report;
     }
   }

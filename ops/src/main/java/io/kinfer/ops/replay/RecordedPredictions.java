@@ -66,6 +66,7 @@ final class RecordedPredictions implements AutoCloseable {
   /** Reads until every partition is past {@code requestTimestampMs} + the answer delay, or at its end. */
   void advanceTo(long requestTimestampMs) {
     long until = requestTimestampMs + latenessMs;
+    long stalledSince = System.currentTimeMillis();
     while (true) {
       List<TopicPartition> behind = new ArrayList<>();
       for (TopicPartition tp : end.keySet()) {
@@ -80,7 +81,14 @@ final class RecordedPredictions implements AutoCloseable {
       List<TopicPartition> ahead = new ArrayList<>(end.keySet());
       ahead.removeAll(behind);
       consumer.pause(ahead);
-      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+      var records = consumer.poll(Duration.ofMillis(200));
+      if (!records.isEmpty()) {
+        stalledSince = System.currentTimeMillis();
+      } else if (System.currentTimeMillis() - stalledSince > 60_000) {
+        throw new IllegalStateException("No progress reading " + topic + " for 60 s (partitions " + behind
+            + " behind their end): is the broker reachable and the topic readable by this principal?");
+      }
+      for (ConsumerRecord<byte[], byte[]> r : records) {
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());
         lastTimestamp.put(tp, Math.max(lastTimestamp.get(tp), r.timestamp()));
         if (r.offset() >= end.get(tp)) {

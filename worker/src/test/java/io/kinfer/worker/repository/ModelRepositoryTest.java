@@ -17,8 +17,11 @@ class ModelRepositoryTest {
   void shouldListAndVerifyGeneratedModels() throws Exception {
     SampleModels.writeAll(root);
     ModelRepository repository = new ModelRepository(root, 1 << 30);
-    assertThat(repository.list()).containsExactly(new ModelVersion("mlp", "1"), new ModelVersion("mlp", "2"));
-    assertThat(repository.load(new ModelVersion("mlp", "1")).onnx()).isNotEmpty();
+    assertThat(repository.list()).containsExactly(new ModelVersion("mlp", "1"),
+        new ModelVersion("mlp", SampleModels.MLP_INT8_VERSION), new ModelVersion("mlp", "2"));
+    for (ModelVersion v : repository.list()) {
+      assertThat(repository.load(v).onnx()).as("%s loads with its checksum", v).isNotEmpty();
+    }
   }
 
   @Test
