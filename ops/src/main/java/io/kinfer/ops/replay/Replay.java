@@ -140,6 +140,11 @@ public final class Replay {
               failures.add(r, null, "decode", e.getMessage());
               continue;
             }
+            if (request == null) {
+              counts[2]++;
+              failures.add(r, null, "decode", "record without a value (tombstone)");
+              continue;
+            }
             if (!request.getModel().toString().equals(model)) {
               counts[1]++;
               continue;
