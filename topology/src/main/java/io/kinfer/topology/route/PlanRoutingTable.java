@@ -83,11 +83,33 @@ public final class PlanRoutingTable implements RoutingTable {
     return now.stream().filter(v -> v.model().equals(model)).max(VERSION_ORDER);
   }
 
-  /** Numeric versions compare as numbers (10 after 9), others as text. */
-  static final Comparator<ModelVersion> VERSION_ORDER = Comparator.comparing((ModelVersion mv) -> {
-    String v = mv.version();
-    return v.chars().allMatch(Character::isDigit) ? String.format("%20s", v) : v;
-  });
+  /**
+   * By leading number (10 after 9; none counts as lowest), then a plain version after its suffixed
+   * variants ("1" after "1-int8", as a release after its pre-releases), then the suffix as text.
+   */
+  static final Comparator<ModelVersion> VERSION_ORDER = Comparator
+      .comparingLong((ModelVersion mv) -> leadingNumber(mv.version()))
+      .thenComparing(mv -> suffix(mv.version()).isEmpty())
+      .thenComparing(mv -> suffix(mv.version()));
+
+  private static long leadingNumber(String version) {
+    int digits = 0;
+    while (digits < version.length() && Character.isDigit(version.charAt(digits))) {
+      digits++;
+    }
+    if (digits == 0) {
+      return -1;
+    }
+    return digits > 18 ? Long.MAX_VALUE : Long.parseLong(version.substring(0, digits));
+  }
+
+  private static String suffix(String version) {
+    int digits = 0;
+    while (digits < version.length() && Character.isDigit(version.charAt(digits))) {
+      digits++;
+    }
+    return version.substring(digits);
+  }
 
   /** The batching policy for a model: the plan's overrides on top of the defaults. */
   public BatchPolicy policy(String model, BatchPolicy defaults) {
