@@ -1,10 +1,14 @@
 package io.kinfer.topology;
 
+import com.codahale.metrics.Counter;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.SlidingTimeWindowArrayReservoir;
 import com.codahale.metrics.Timer;
 import io.kinfer.schemas.InferenceResponse;
+import io.kinfer.schemas.Status;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,23 +21,33 @@ public final class PipelineMetrics {
   public static final String PREFIX = "kinfer";
   private final MetricRegistry registry;
   private final AtomicLong buffered = new AtomicLong();
-  private final java.util.Map<ModelVersion, long[]> limits = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<ModelVersion, long[]> limits = new ConcurrentHashMap<>();
 
   public PipelineMetrics(MetricRegistry registry) {
     this.registry = registry;
     registry.gauge(MetricRegistry.name(PREFIX, "buffered"), () -> buffered::get);
   }
 
+  // Per-request metrics are looked up by small keys, not by building dotted names for every request.
+  private record ResponseKey(Status status, String model, String version, String variant) {}
+
+  private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+  private final Map<ResponseKey, Counter> responses = new ConcurrentHashMap<>();
+  private final Map<String, Histogram> e2eLatency = new ConcurrentHashMap<>();
+  private final Map<ModelVersion, Histogram> queueWaits = new ConcurrentHashMap<>();
+
   public void request(String model) {
-    registry.counter(MetricRegistry.name(PREFIX, "requests", model)).inc();
+    requests.computeIfAbsent(model, m -> registry.counter(MetricRegistry.name(PREFIX, "requests", m))).inc();
   }
 
   public void response(InferenceResponse response) {
-    registry.counter(MetricRegistry.name(PREFIX, "responses", response.getStatus().name(),
-        response.getModel(), String.valueOf(response.getVersion()),
-        response.getVariant() == null ? "NONE" : response.getVariant())).inc();
+    ResponseKey key = new ResponseKey(response.getStatus(), response.getModel(), String.valueOf(response.getVersion()),
+        response.getVariant() == null ? "NONE" : response.getVariant());
+    responses.computeIfAbsent(key, k -> registry.counter(MetricRegistry.name(PREFIX, "responses", k.status().name(),
+        k.model(), k.version(), k.variant()))).inc();
     long e2eMs = System.currentTimeMillis() - response.getTimings().getRequestTimestamp().toEpochMilli();
-    histogram(MetricRegistry.name(PREFIX, "latency.e2e.ms", response.getModel())).update(e2eMs);
+    e2eLatency.computeIfAbsent(response.getModel(),
+        m -> histogram(MetricRegistry.name(PREFIX, "latency.e2e.ms", m))).update(e2eMs);
   }
 
   public void batch(ModelVersion version, int size, long engineNanos) {
@@ -43,7 +57,8 @@ public final class PipelineMetrics {
   }
 
   public void queueWait(ModelVersion version, long micros) {
-    histogram(MetricRegistry.name(PREFIX, "queue.wait.us", version.model(), version.version())).update(micros);
+    queueWaits.computeIfAbsent(version,
+        v -> histogram(MetricRegistry.name(PREFIX, "queue.wait.us", v.model(), v.version()))).update(micros);
   }
 
   public void shadowComparison(ModelVersion shadow, io.kinfer.schemas.ShadowComparison comparison) {

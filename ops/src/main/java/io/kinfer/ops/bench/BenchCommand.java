@@ -226,9 +226,11 @@ public final class BenchCommand implements Callable<Integer> {
       String passTopic = "bench.predictions.passthrough";
       stack.createTopics(Topics.defaults().withPredictions(passTopic), 2);
       try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, passTopic, factory, null)) {
-        double pass = PassThrough.drain(new WorkerConfig(stack.workerConfig(Map.of(
-            WorkerConfig.APPLICATION_ID_CONFIG, "bench-passthrough", WorkerConfig.PREDICTIONS_TOPIC_CONFIG, passTopic,
-            WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000))), registry, version(), tracker, e2eRequests);
+        Map<String, Object> passSettings = new LinkedHashMap<>(workerSet);
+        passSettings.putAll(Map.of(WorkerConfig.APPLICATION_ID_CONFIG, "bench-passthrough",
+            WorkerConfig.PREDICTIONS_TOPIC_CONFIG, passTopic, WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000));
+        double pass = PassThrough.drain(new WorkerConfig(stack.workerConfig(passSettings)), registry, version(),
+            tracker, e2eRequests);
         runs.put("pass_through_no_op_engine_rps", pass);
         System.out.printf("  pass-through (same topology, no-op engine) %,10.0f requests/s%n", pass);
       }
