@@ -229,15 +229,20 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> passSettings = new LinkedHashMap<>(workerSet);
         passSettings.putAll(Map.of(WorkerConfig.APPLICATION_ID_CONFIG, "bench-passthrough",
             WorkerConfig.PREDICTIONS_TOPIC_CONFIG, passTopic, WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000));
-        double pass = PassThrough.drain(new WorkerConfig(stack.workerConfig(passSettings)), registry, version(),
-            tracker, e2eRequests);
+        double pass = isolate
+            ? isolated(tracker, BenchChild.class, List.of("passthrough", ChildJvm.properties(childDir().resolve(
+                "passthrough.properties"), stack.workerConfig(passSettings)).toString(), stack.registryUrl(),
+                version().model(), version().version()), "passthrough")
+            : PassThrough.drain(new WorkerConfig(stack.workerConfig(passSettings)), registry, version(), tracker,
+                e2eRequests);
         runs.put("pass_through_no_op_engine_rps", pass);
         System.out.printf("  pass-through (same topology, no-op engine) %,10.0f requests/s%n", pass);
       }
       try (NoOpEngine noop = new NoOpEngine(version())) {
         stack.createTopics(Topics.defaults().withPredictions("bench.raw"), 2);
-        double raw = NaiveLoop.run(stack.bootstrapServers(), registry, noop, version(), Topics.DEFAULT_REQUESTS,
-            "bench.raw", e2eRequests);
+        double raw = isolate ? naiveChild(stack, "bench.raw", "noop")
+            : NaiveLoop.run(stack.bootstrapServers(), registry, noop, version(), Topics.DEFAULT_REQUESTS, "bench.raw",
+                e2eRequests);
         runs.put("raw_consume_produce_rps", raw);
         System.out.printf("  raw consume -> produce loop (no engine, at least once) %,10.0f requests/s%n", raw);
       }
@@ -245,8 +250,9 @@ public final class BenchCommand implements Callable<Integer> {
         try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
           onnx.load(new ModelRepository(stack.modelsDir(), 1L << 31).load(version()));
           stack.createTopics(Topics.defaults().withPredictions("bench.naive"), 2);
-          double naive = NaiveLoop.run(stack.bootstrapServers(), registry, onnx, version(), Topics.DEFAULT_REQUESTS,
-              "bench.naive", e2eRequests);
+          double naive = isolate ? naiveChild(stack, "bench.naive", device)
+              : NaiveLoop.run(stack.bootstrapServers(), registry, onnx, version(), Topics.DEFAULT_REQUESTS,
+                  "bench.naive", e2eRequests);
           runs.put("naive_per_request_loop_rps", naive);
           System.out.printf("  naive per-request loop %,10.0f requests/s (at least once, no batching)%n", naive);
           runs.forEach((name, rps) -> {
@@ -258,6 +264,55 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     return runs;
+  }
+
+  @Option(names = "--isolate", description = "run each measured worker and loop in a JVM of its own (-Xmx1g), as"
+      + " deployed, instead of inside the bench JVM beside the broker")
+  boolean isolate;
+
+  private Path childDir;
+
+  private Path childDir() throws java.io.IOException {
+    if (childDir == null) {
+      childDir = Files.createTempDirectory("kinfer-bench-children");
+    }
+    return childDir;
+  }
+
+  /**
+   * Runs {@code main} in a child JVM until {@code tracker} saw every request. A fresh JVM is cold,
+   * so the rate is taken over the last two thirds of the answers (the first third warms it up).
+   */
+  private double isolated(PredictionTracker tracker, Class<?> main, List<String> args, String name) throws Exception {
+    try (ChildJvm child = ChildJvm.start(main, args, "-Xmx1g", childDir().resolve(name + ".log"))) {
+      long deadline = System.currentTimeMillis() + 600_000;
+      long warm = e2eRequests / 3;
+      long warmAtMs = 0;
+      while (tracker.answered() < e2eRequests) {
+        if (warmAtMs == 0 && tracker.answered() >= warm) {
+          warmAtMs = System.currentTimeMillis();
+        }
+        child.checkAlive();
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException(name + " answered " + tracker.answered() + " of " + e2eRequests);
+        }
+        Thread.sleep(50); // polling a counter fed by the tracker's thread
+      }
+      if (tracker.duplicates() > 0) {
+        throw new IllegalStateException(name + ": " + tracker.duplicates() + " duplicate answers");
+      }
+      return (e2eRequests - warm) / Math.max(1e-3, (tracker.lastAtMs() - warmAtMs) / 1000.0);
+    }
+  }
+
+  /** The naive (or, with engine "noop", raw) consume-produce loop in a child JVM. */
+  private double naiveChild(DevStack stack, String output, String engine) throws Exception {
+    try (ChildJvm child = ChildJvm.start(BenchChild.class, List.of("naive", stack.bootstrapServers(),
+        stack.registryUrl(), stack.modelsDir().toString(), version().model(), version().version(),
+        Topics.DEFAULT_REQUESTS, output, Long.toString(e2eRequests), engine), "-Xmx1g",
+        childDir().resolve(output + ".log"))) {
+      return Double.parseDouble(child.awaitResult(BenchChild.RESULT, 600_000));
+    }
   }
 
   private double fullBatchMs;
@@ -335,6 +390,13 @@ public final class BenchCommand implements Callable<Integer> {
         WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000,
         WorkerConfig.MODELS_PRIMARY_CONFIG, version().model() + "=" + version().version()));
     Map<String, Object> config = stack.workerConfig(overrides);
+    if (isolate) {
+      try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory,
+          null)) {
+        return isolated(tracker, io.kinfer.worker.WorkerMain.class, List.of(ChildJvm.properties(
+            childDir().resolve(name + ".properties"), config).toString()), name);
+      }
+    }
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory, null);
         Worker worker = Worker.start(new WorkerConfig(config))) {
       while (worker.state() != KafkaStreams.State.RUNNING) {

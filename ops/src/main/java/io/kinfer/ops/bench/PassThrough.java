@@ -28,6 +28,22 @@ final class PassThrough {
 
   static double drain(WorkerConfig config, SchemaRegistry registry, ModelVersion version, PredictionTracker tracker,
       long count) throws InterruptedException {
+    try (KafkaStreams streams = start(config, registry, version)) {
+      while (streams.state() != KafkaStreams.State.RUNNING) {
+        Thread.sleep(20); // polling a state; nothing to synchronise on
+      }
+      long start = System.currentTimeMillis();
+      long deadline = start + 600_000;
+      while (tracker.answered() < count && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      streams.close(Duration.ofSeconds(30));
+      return count / ((tracker.lastAtMs() - start) / 1000.0);
+    }
+  }
+
+  /** Starts the pass-through topology (for {@link #drain} or a {@link BenchChild}). */
+  static KafkaStreams start(WorkerConfig config, SchemaRegistry registry, ModelVersion version) {
     NoOpEngine engine = new NoOpEngine(version);
     PlanRoutingTable routes = new PlanRoutingTable(engine::loaded, Map.of());
     PlanPreparer preparer = new PlanPreparer() {
@@ -45,20 +61,10 @@ final class PassThrough {
       public void rejected(String model, long generation, String reason) {}
     };
     String metricsName = "bench-pass-through-" + System.nanoTime();
-    try (KafkaStreams streams = new KafkaStreams(InferenceTopology.build(config.topologyConfig(), engine, routes,
+    KafkaStreams streams = new KafkaStreams(InferenceTopology.build(config.topologyConfig(), engine, routes,
         new ControlPlane(new CommandVerifier(Map.of()), preparer, events), registry,
-        new PipelineMetrics(new MetricRegistry())), StreamsProperties.of(config, metricsName))) {
-      streams.start();
-      while (streams.state() != KafkaStreams.State.RUNNING) {
-        Thread.sleep(20); // polling a state; nothing to synchronise on
-      }
-      long start = System.currentTimeMillis();
-      long deadline = start + 600_000;
-      while (tracker.answered() < count && System.currentTimeMillis() < deadline) {
-        Thread.sleep(100);
-      }
-      streams.close(Duration.ofSeconds(30));
-      return count / ((tracker.lastAtMs() - start) / 1000.0);
-    }
+        new PipelineMetrics(new MetricRegistry())), StreamsProperties.of(config, metricsName));
+    streams.start();
+    return streams;
   }
 }
