@@ -301,6 +301,10 @@ public final class BenchCommand implements Callable<Integer> {
       if (tracker.duplicates() > 0) {
         throw new IllegalStateException(name + ": " + tracker.duplicates() + " duplicate answers");
       }
+      if (warmAtMs == 0) { // everything arrived between two looks: no warm-up point seen
+        warmAtMs = tracker.firstAtMs();
+        warm = 0;
+      }
       return (e2eRequests - warm) / Math.max(1e-3, (tracker.lastAtMs() - warmAtMs) / 1000.0);
     }
   }
