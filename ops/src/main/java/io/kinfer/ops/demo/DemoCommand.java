@@ -9,6 +9,10 @@ import io.kinfer.schemas.ControlCommand;
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
 import io.kinfer.ops.load.RequestFactory;
+import io.kinfer.ops.replay.ComparisonTally;
+import io.kinfer.ops.replay.RangeReader;
+import io.kinfer.ops.replay.ReportWriter;
+import io.kinfer.ops.replay.TopicRange;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.config.WorkerConfig;
@@ -66,6 +70,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--summary-json", description = "also write the summary here as JSON")
   Path summaryJson;
 
+  @Option(names = "--report", defaultValue = "target/demo-report",
+      description = "report directory: report.html with the shadow comparisons' charts, report.json (default: ${DEFAULT-VALUE})")
+  Path report;
+
   @Option(names = "--no-rollout", description = "skip the rollout (v1 → shadow v2 → canary 10%% → promote → rollback)")
   boolean noRollout;
 
@@ -119,6 +127,7 @@ public final class DemoCommand implements Callable<Integer> {
         summary = summarize(tracker, start, countDeadLetters(stack.bootstrapServers()));
       }
       System.out.print(summary.toText());
+      writeReport(stack, registry, summary);
       if (summaryJson != null) {
         Files.createDirectories(summaryJson.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(summaryJson.toFile(), summary);
@@ -222,6 +231,24 @@ public final class DemoCommand implements Callable<Integer> {
         latency.getValueAtPercentile(50), latency.getValueAtPercentile(90), latency.getValueAtPercentile(99),
         latency.getMaxValue(), tracker.meanBatchSize(), (System.currentTimeMillis() - start) / 1000.0,
         maxBatchSize, maxWaitMs, rollout == null ? List.of() : rollout.summary());
+  }
+
+  /** The summary, the rollout phases and every shadow comparison of the run, in the replay report format. */
+  @SuppressWarnings("unchecked")
+  private void writeReport(DevStack stack, RestSchemaRegistryClient registry, DemoSummary summary) throws Exception {
+    ComparisonTally tally = new ComparisonTally(registry, Topics.DEFAULT_COMPARISONS, null, null, 1e-5);
+    try (RangeReader reader = new RangeReader(Map.of("bootstrap.servers", stack.bootstrapServers()), 2000)) {
+      reader.read(TopicRange.resolve(reader.consumer(), Topics.DEFAULT_COMPARISONS, null, null, null, null),
+          () -> false, tally::accept);
+    }
+    Map<String, Object> out = tally.toReport("demo");
+    Map<String, Object> flat = new ObjectMapper().convertValue(summary, Map.class);
+    List<Map<String, Object>> phases = (List<Map<String, Object>>) flat.remove("rollout");
+    out.put("summary", flat);
+    out.put("rollout", phases);
+    out.put("durationSeconds", summary.elapsedS());
+    ReportWriter.write(report, out);
+    System.out.println("Report (shadow comparisons with charts): " + report.resolve("report.html"));
   }
 
   private void sendMalformed(String bootstrap) {

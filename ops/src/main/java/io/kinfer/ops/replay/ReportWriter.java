@@ -62,6 +62,8 @@ public final class ReportWriter {
     }
     h.append("<p>Generated ").append(esc(report.get("generatedAt"))).append(" in ")
         .append(esc(report.get("durationSeconds"))).append(" s.</p>\n");
+    table(h, "Summary", (Map<String, Object>) report.get("summary"), List.of());
+    rows(h, "Rollout phases", (List<Map<String, Object>>) report.get("rollout"));
     table(h, "Source", (Map<String, Object>) report.get("source"), List.of("partitions"));
     table(h, "Counts", (Map<String, Object>) report.get("counts"), List.of());
     gates(h, (List<Map<String, Object>>) report.get("gates"));
@@ -136,6 +138,28 @@ public final class ReportWriter {
         h.append("<tr><th>").append(esc(k)).append("</th><td>").append(num(v)).append("</td></tr>");
       }
     });
+    h.append("</table>\n");
+  }
+
+  /** A table with a row per map and a column per key (nested values written as text). */
+  private static void rows(StringBuilder h, String title, List<Map<String, Object>> rows) {
+    if (rows == null || rows.isEmpty()) {
+      return;
+    }
+    List<String> columns = new ArrayList<>();
+    rows.forEach(r -> r.keySet().forEach(k -> {
+      if (!columns.contains(k)) {
+        columns.add(k);
+      }
+    }));
+    h.append("<h3>").append(esc(title)).append("</h3>\n<table><tr>");
+    columns.forEach(c -> h.append("<th>").append(esc(c)).append("</th>"));
+    h.append("</tr>\n");
+    for (Map<String, Object> r : rows) {
+      h.append("<tr>");
+      columns.forEach(c -> h.append("<td>").append(num(r.get(c))).append("</td>"));
+      h.append("</tr>\n");
+    }
     h.append("</table>\n");
   }
 
