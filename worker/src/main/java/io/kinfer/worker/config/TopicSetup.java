@@ -34,19 +34,34 @@ public final class TopicSetup {
     }
   }
 
+  /** How long a starting worker waits for its request topic to exist and be visible to it. */
+  static final long REQUEST_TOPIC_WAIT_MS = 15_000;
+
+  private static Set<String> listTopics(Admin admin, Map<String, Object> adminConfig) throws Exception {
+    try {
+      return admin.listTopics().names().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new ConfigException("Cannot reach Kafka at " + adminConfig.get("bootstrap.servers") + " within 30 s:"
+          + " check bootstrap.servers, that the brokers run, and the kafka.security.* settings");
+    }
+  }
+
   public static void ensure(Map<String, Object> adminConfig, Topics topics, boolean create, List<String> extra)
       throws Exception {
     Admin admin = Admin.create(adminConfig);
     try {
-      Set<String> existing;
-      try {
-        existing = admin.listTopics().names().get(30, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        throw new ConfigException("Cannot reach Kafka at " + adminConfig.get("bootstrap.servers") + " within 30 s:"
-            + " check bootstrap.servers, that the brokers run, and the kafka.security.* settings");
+      Set<String> visible = listTopics(admin, adminConfig);
+      // An operator or init container may create the topic (or the ACL that makes it visible to this
+      // principal) just before the worker starts, and ACLs reach brokers asynchronously: wait a little.
+      long deadline = System.currentTimeMillis() + REQUEST_TOPIC_WAIT_MS;
+      while (!visible.contains(topics.requests()) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(250); // polling the cluster's metadata; nothing here to wait on
+        visible = listTopics(admin, adminConfig);
       }
+      Set<String> existing = visible;
       if (!existing.contains(topics.requests())) {
-        throw new ConfigException("The request topic '" + topics.requests() + "' does not exist; create it with the"
+        throw new ConfigException("The request topic '" + topics.requests() + "' does not exist (or this principal"
+            + " may not Describe it); create it with the"
             + " partition count you want to scale to (kafka-topics --create --topic " + topics.requests() + ")");
       }
       int partitions = admin.describeTopics(List.of(topics.requests())).allTopicNames().get()
