@@ -10,7 +10,6 @@ import io.kinfer.topology.Topics;
 import io.kinfer.worker.WorkerMain;
 import io.kinfer.worker.config.WorkerConfig;
 import java.io.PrintStream;
-import java.io.Writer;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -63,18 +61,7 @@ final class BacklogBench {
     settings.put(WorkerConfig.MODELS_PRIMARY_CONFIG, version.model() + "=" + version.version());
     settings.put(WorkerConfig.HTTP_PORT_CONFIG, port);
     Path dir = Files.createTempDirectory("kinfer-backlog");
-    Path file = dir.resolve("worker.properties");
-    Properties props = new Properties();
-    stack.workerConfig(settings).forEach((k, v) -> props.setProperty(k, String.valueOf(v)));
-    try (Writer w = Files.newBufferedWriter(file)) {
-      props.store(w, "backlog bench worker");
-    }
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), heap,
-        "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(),
-        file.toString());
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("worker.log").toFile());
-    builder.environment().put("ORT_DISABLE_TELEMETRY", "1");
+    Path file = ChildJvm.properties(dir.resolve("worker.properties"), stack.workerConfig(settings));
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     double maxHeapMb = 0;
     double maxRssMb = 0;
@@ -83,16 +70,14 @@ final class BacklogBench {
     long answered;
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, topics.predictions(),
         factory, null)) {
-      Process worker = builder.start();
+      ChildJvm child = ChildJvm.start(WorkerMain.class, List.of(file.toString()), heap, dir.resolve("worker.log"));
+      Process worker = child.process();
       try {
         start = System.currentTimeMillis();
         long deadline = start + 1_800_000;
         long lastPrint = 0;
         while (tracker.answered() < requests) {
-          if (!worker.isAlive()) {
-            throw new IllegalStateException("The worker exited (" + worker.exitValue() + ") during the drain; see "
-                + dir.resolve("worker.log"));
-          }
+          child.checkAlive();
           if (System.currentTimeMillis() > deadline) {
             throw new IllegalStateException("Backlog not drained within 30 minutes: " + tracker.answered());
           }
@@ -114,8 +99,7 @@ final class BacklogBench {
           throw new IllegalStateException(tracker.duplicates() + " duplicate answers during the backlog drain");
         }
       } finally {
-        worker.destroy();
-        worker.waitFor();
+        child.close();
       }
       double seconds = (tracker.lastAtMs() - start) / 1000.0;
       Map<String, Object> r = new LinkedHashMap<>();
