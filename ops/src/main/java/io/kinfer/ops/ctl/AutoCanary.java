@@ -2,6 +2,8 @@ package io.kinfer.ops.ctl;
 
 import io.kinfer.ops.replay.ComparisonTally;
 import io.kinfer.ops.replay.Gates;
+import io.kinfer.ops.replay.TopicRange;
+import io.kinfer.ops.security.ClientSettings;
 import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.ModelStatus;
 import io.kinfer.schemas.registry.SchemaRegistry;
@@ -14,10 +16,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -83,19 +83,12 @@ public final class AutoCanary {
 
   private static void follow(Map<String, Object> kafka, String topic, long startMs, ComparisonTally tally,
       Settings settings, PrintStream out) {
-    Map<String, Object> config = new HashMap<>(kafka);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(ClientSettings.committedReader(kafka),
+        new ByteArrayDeserializer(),
         new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+      List<TopicPartition> partitions = TopicRange.partitions(consumer, topic);
       consumer.assign(partitions);
-      Map<TopicPartition, Long> query = new HashMap<>();
-      partitions.forEach(tp -> query.put(tp, startMs));
-      Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(query, Duration.ofSeconds(30));
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      partitions.forEach(tp -> consumer.seek(tp, start.get(tp) == null ? end.get(tp) : start.get(tp).offset()));
+      TopicRange.offsetsAt(consumer, partitions, startMs, consumer.endOffsets(partitions)).forEach(consumer::seek);
       long deadline = startMs + settings.timeout().toMillis();
       long lastPrint = 0;
       while (tally.compared() < settings.minSamples() && System.currentTimeMillis() < deadline) {

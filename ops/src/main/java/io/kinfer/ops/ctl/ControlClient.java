@@ -1,5 +1,6 @@
 package io.kinfer.ops.ctl;
 
+import io.kinfer.ops.security.ClientSettings;
 import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.Role;
 import io.kinfer.schemas.Route;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -117,7 +117,7 @@ public final class ControlClient implements AutoCloseable {
    */
   private void catchUp() {
     if (reader == null) {
-      reader = new KafkaConsumer<>(readerConfig(), new StringDeserializer(),
+      reader = new KafkaConsumer<>(ClientSettings.committedReader(client), new StringDeserializer(),
           new org.apache.kafka.common.serialization.ByteArrayDeserializer());
       List<TopicPartition> partitions = new ArrayList<>();
       for (String t : List.of(topics.control(), historyTopic(topics))) {
@@ -145,14 +145,6 @@ public final class ControlClient implements AutoCloseable {
         }
       }
     }
-  }
-
-  private Map<String, Object> readerConfig() {
-    Map<String, Object> config = new HashMap<>(client);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    return config;
   }
 
   /** A valid plan, or null: what workers would not accept is not a plan here either. */

@@ -1,5 +1,6 @@
 package io.kinfer.ops.ctl;
 
+import io.kinfer.ops.security.ClientSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,10 +27,7 @@ public final class TopicReader {
   /** As above, with full client settings (bootstrap, security). */
   public static <K, V> void read(Map<String, Object> client, String topic, Deserializer<K> keys,
       Deserializer<V> values, long tail, Consumer<ConsumerRecord<K, V>> each) {
-    Map<String, Object> config = new java.util.HashMap<>(client);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(config, keys, values)) {
+    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(ClientSettings.committedReader(client), keys, values)) {
       List<TopicPartition> partitions = new ArrayList<>();
       consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
       consumer.assign(partitions);

@@ -1,5 +1,6 @@
 package io.kinfer.ops.replay;
 
+import io.kinfer.ops.security.ClientSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,11 +27,8 @@ public final class RangeReader implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
 
   public RangeReader(Map<String, Object> client, int maxPollRecords) {
-    Map<String, Object> config = new HashMap<>(client);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, Object> config = ClientSettings.committedReader(client);
     config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
-    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
     this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 

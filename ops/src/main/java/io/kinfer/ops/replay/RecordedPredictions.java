@@ -1,5 +1,6 @@
 package io.kinfer.ops.replay;
 
+import io.kinfer.ops.security.ClientSettings;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
@@ -10,10 +11,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -37,11 +36,8 @@ final class RecordedPredictions implements AutoCloseable {
 
   RecordedPredictions(Map<String, Object> client, SchemaRegistry registry, String topic, Duration lateness,
       int maxPending) {
-    Map<String, Object> config = new HashMap<>(client);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.consumer = new KafkaConsumer<>(ClientSettings.committedReader(client), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
     this.decoder = new AvroWireDeserializer<>(registry, InferenceResponse.getClassSchema());
     this.topic = topic;
     this.latenessMs = lateness.toMillis();
@@ -50,17 +46,11 @@ final class RecordedPredictions implements AutoCloseable {
 
   /** Positions every partition at the first answer that can belong to a request at or after {@code fromMs}. */
   void open(long fromMs) {
-    List<TopicPartition> partitions = new ArrayList<>();
-    consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+    List<TopicPartition> partitions = TopicRange.partitions(consumer, topic);
     consumer.assign(partitions);
     end.putAll(consumer.endOffsets(partitions));
-    Map<TopicPartition, Long> query = new HashMap<>();
-    partitions.forEach(tp -> query.put(tp, Math.max(0, fromMs - latenessMs)));
-    Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(query, Duration.ofSeconds(30));
-    for (TopicPartition tp : partitions) {
-      consumer.seek(tp, start.get(tp) == null ? end.get(tp) : start.get(tp).offset());
-      lastTimestamp.put(tp, Long.MIN_VALUE);
-    }
+    TopicRange.offsetsAt(consumer, partitions, Math.max(0, fromMs - latenessMs), end).forEach(consumer::seek);
+    partitions.forEach(tp -> lastTimestamp.put(tp, Long.MIN_VALUE));
   }
 
   /** Reads until every partition is past {@code requestTimestampMs} + the answer delay, or at its end. */

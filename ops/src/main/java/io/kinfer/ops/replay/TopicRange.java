@@ -44,17 +44,11 @@ public record TopicRange(String topic, List<Part> parts, Instant from, Instant t
     if (from != null && to != null && !from.isBefore(to)) {
       throw new IllegalArgumentException("--from " + from + " is not before --to " + to);
     }
-    List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-    if (infos == null || infos.isEmpty()) {
-      throw new IllegalArgumentException("Topic '" + topic + "' does not exist or is not visible to this principal");
-    }
-    List<TopicPartition> partitions = new ArrayList<>();
-    infos.forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-    partitions.sort(java.util.Comparator.comparingInt(TopicPartition::partition));
+    List<TopicPartition> partitions = partitions(consumer, topic);
     Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
     Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-    Map<TopicPartition, Long> starts = from == null ? null : offsetsAt(consumer, partitions, from, end);
-    Map<TopicPartition, Long> ends = to == null ? null : offsetsAt(consumer, partitions, to, end);
+    Map<TopicPartition, Long> starts = from == null ? null : offsetsAt(consumer, partitions, from.toEpochMilli(), end);
+    Map<TopicPartition, Long> ends = to == null ? null : offsetsAt(consumer, partitions, to.toEpochMilli(), end);
     List<Part> parts = new ArrayList<>();
     for (TopicPartition tp : partitions) {
       long b = begin.get(tp);
@@ -66,10 +60,23 @@ public record TopicRange(String topic, List<Part> parts, Instant from, Instant t
     return new TopicRange(topic, List.copyOf(parts), from, to);
   }
 
-  private static Map<TopicPartition, Long> offsetsAt(Consumer<?, ?> consumer, List<TopicPartition> partitions,
-      Instant at, Map<TopicPartition, Long> end) {
+  /** Every partition of {@code topic}, in partition order; a clear error if this principal cannot see it. */
+  public static List<TopicPartition> partitions(Consumer<?, ?> consumer, String topic) {
+    List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalArgumentException("Topic '" + topic + "' does not exist or is not visible to this principal");
+    }
+    List<TopicPartition> partitions = new ArrayList<>();
+    infos.forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+    partitions.sort(java.util.Comparator.comparingInt(TopicPartition::partition));
+    return partitions;
+  }
+
+  /** Per partition, the first offset with a timestamp at or after {@code atMs}, else the partition's end. */
+  public static Map<TopicPartition, Long> offsetsAt(Consumer<?, ?> consumer, List<TopicPartition> partitions,
+      long atMs, Map<TopicPartition, Long> end) {
     Map<TopicPartition, Long> query = new HashMap<>();
-    partitions.forEach(tp -> query.put(tp, at.toEpochMilli()));
+    partitions.forEach(tp -> query.put(tp, atMs));
     Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query, Duration.ofSeconds(30));
     Map<TopicPartition, Long> out = new HashMap<>();
     // No record at or after the instant: the partition's end.

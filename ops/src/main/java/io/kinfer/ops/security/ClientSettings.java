@@ -13,6 +13,18 @@ public final class ClientSettings {
   private ClientSettings() {}
 
   /**
+   * Settings of a consumer that is assigned partitions (no group, nothing committed) and sees only
+   * committed transactions, as every reader of the worker's outputs must.
+   */
+  public static Map<String, Object> committedReader(Map<String, Object> client) {
+    Map<String, Object> config = new HashMap<>(client);
+    config.put("isolation.level", "read_committed");
+    config.put("enable.auto.commit", false);
+    config.remove("group.id");
+    return config;
+  }
+
+  /**
    * @param file security.protocol, sasl.*, ssl.* (e.g. written by {@code ops security init}); null = none
    * @param bootstrap used unless the file names bootstrap.servers itself
    */
