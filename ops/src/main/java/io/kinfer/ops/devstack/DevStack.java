@@ -134,11 +134,7 @@ public final class DevStack implements AutoCloseable {
     config.put(WorkerConfig.CONTROL_TRUSTED_KEYS_DIR_CONFIG, keysDir.toString());
     config.put(WorkerConfig.HTTP_PORT_CONFIG, 0);
     if (sasl) {
-      kafka.clientConfig("worker").forEach((k, v) -> {
-        if (!k.equals("bootstrap.servers")) {
-          config.put(WorkerConfig.KAFKA_PREFIX + k, v);
-        }
-      });
+      config.putAll(WorkerConfig.kafkaSettings(kafka.clientConfig("worker")));
     }
     config.putAll(overrides);
     return config;

@@ -73,12 +73,7 @@ public final class SecurityCommand {
         admin.createAcls(ClusterSetup.acls(topics, app,
             new ClusterSetup.Principals("worker", "ops", "loadgen", registryUser))).all().get();
       }
-      Map<String, Object> worker = new HashMap<>();
-      client("worker", passwords.get("worker")).forEach((k, v) -> {
-        if (!k.equals("bootstrap.servers")) {
-          worker.put(WorkerConfig.KAFKA_PREFIX + k, v);
-        }
-      });
+      Map<String, Object> worker = WorkerConfig.kafkaSettings(client("worker", passwords.get("worker")));
       worker.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       SaslUsers.writeProperties(secrets, "worker", worker, "kinfer worker settings for SCRAM user worker (ops worker FILE)");
       for (String user : List.of("ops", "loadgen")) {

@@ -80,11 +80,7 @@ class SecurityEndToEndTest {
           WorkerConfig.WORKER_ID_CONFIG, APP,
           WorkerConfig.HTTP_PORT_CONFIG, 0,
           WorkerConfig.CONTROL_TRUSTED_KEYS_DIR_CONFIG, keys.toString()));
-      kafka.clientConfig("worker").forEach((k, v) -> {
-        if (!k.equals("bootstrap.servers")) {
-          workerConfig.put(WorkerConfig.KAFKA_PREFIX + k, v);
-        }
-      });
+      workerConfig.putAll(WorkerConfig.kafkaSettings(kafka.clientConfig("worker")));
       RestSchemaRegistryClient client = new RestSchemaRegistryClient(registry.url());
       RequestFactory factory = new RequestFactory("secure", 2);
       Map<String, InferenceResponse> answers = new ConcurrentHashMap<>();

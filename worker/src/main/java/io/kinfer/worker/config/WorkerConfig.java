@@ -185,6 +185,20 @@ public final class WorkerConfig extends AbstractConfig {
     return out;
   }
 
+  /**
+   * Kafka client settings (security, sasl, ssl...) as worker settings: each key under
+   * {@value #KAFKA_PREFIX}; bootstrap.servers is left out (the worker has its own key for it).
+   */
+  public static Map<String, Object> kafkaSettings(Map<String, ?> client) {
+    Map<String, Object> out = new java.util.HashMap<>();
+    client.forEach((k, v) -> {
+      if (!k.equals("bootstrap.servers")) {
+        out.put(KAFKA_PREFIX + k, v);
+      }
+    });
+    return out;
+  }
+
   /** max.batch.size as set, else the CPU default or, with device=cuda, the GPU preset. */
   public int maxBatchSize() {
     return originals().containsKey(MAX_BATCH_SIZE_CONFIG) || !gpu() ? getInt(MAX_BATCH_SIZE_CONFIG) : GPU_MAX_BATCH_SIZE;
