@@ -80,9 +80,6 @@ public final class BenchCommand implements Callable<Integer> {
       + " commit.interval.ms=20 (repeatable)")
   Map<String, String> workerSet = new LinkedHashMap<>();
 
-  private static final int DEFAULT_MAX_BATCH =
-      (Integer) WorkerConfig.CONFIG_DEF.defaultValues().get(WorkerConfig.MAX_BATCH_SIZE_CONFIG);
-
   @Option(names = "--no-int8", description = "skip the INT8 version (engine rows/s, top-1 agreement with FP32)")
   boolean noInt8;
 
@@ -321,16 +318,18 @@ public final class BenchCommand implements Callable<Integer> {
 
   private double fullBatchMs;
 
+  /** The batching bounds the bench's workers run with: their own config's reading of --worker-set. */
+  private WorkerConfig workerSettings() {
+    return new WorkerConfig(new LinkedHashMap<>(workerSet));
+  }
+
   private int maxBatch() {
-    return workerSet.containsKey(WorkerConfig.MAX_BATCH_SIZE_CONFIG)
-        ? Integer.parseInt(workerSet.get(WorkerConfig.MAX_BATCH_SIZE_CONFIG)) : DEFAULT_MAX_BATCH;
+    return workerSettings().maxBatchSize();
   }
 
   private Map<String, Object> latency(DevStack stack, RestSchemaRegistryClient registry, double capacity)
       throws Exception {
-    long maxWait = workerSet.containsKey(WorkerConfig.MAX_WAIT_MS_CONFIG)
-        ? Long.parseLong(workerSet.get(WorkerConfig.MAX_WAIT_MS_CONFIG))
-        : (Long) WorkerConfig.CONFIG_DEF.defaultValues().get(WorkerConfig.MAX_WAIT_MS_CONFIG);
+    long maxWait = workerSettings().maxWaitMs();
     double target = maxWait + 2 * fullBatchMs + 25;
     System.out.printf("Open-loop latency (capacity %,.0f/s measured above; p99 target at 50%% = max.wait %d ms"
         + " + 2 x %.2f ms (a full batch of %d) + 25 ms = %.1f ms)%n", capacity, maxWait, fullBatchMs, maxBatch(), target);
