@@ -93,10 +93,7 @@ public final class PlanRoutingTable implements RoutingTable {
       .thenComparing(mv -> suffix(mv.version()));
 
   private static long leadingNumber(String version) {
-    int digits = 0;
-    while (digits < version.length() && Character.isDigit(version.charAt(digits))) {
-      digits++;
-    }
+    int digits = leadingDigits(version);
     if (digits == 0) {
       return -1;
     }
@@ -104,11 +101,15 @@ public final class PlanRoutingTable implements RoutingTable {
   }
 
   private static String suffix(String version) {
+    return version.substring(leadingDigits(version));
+  }
+
+  private static int leadingDigits(String version) {
     int digits = 0;
     while (digits < version.length() && Character.isDigit(version.charAt(digits))) {
       digits++;
     }
-    return version.substring(digits);
+    return digits;
   }
 
   /** The batching policy for a model: the plan's overrides on top of the defaults. */
