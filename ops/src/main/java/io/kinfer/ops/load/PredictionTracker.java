@@ -93,13 +93,7 @@ public final class PredictionTracker implements AutoCloseable {
       assign();
       while (running.get()) {
         for (ConsumerRecord<String, InferenceResponse> record : consumer.poll(Duration.ofMillis(50))) {
-          long now = System.currentTimeMillis();
-          record(record.value(), now);
-          synchronized (this) {
-            untilPublished.recordValue(Math.max(0,
-                record.timestamp() - record.value().getTimings().getRequestTimestamp().toEpochMilli()));
-            publishedToVisible.recordValue(Math.max(0, now - record.timestamp()));
-          }
+          record(record.value(), record.timestamp(), System.currentTimeMillis());
         }
       }
     } catch (Exception e) {
@@ -111,9 +105,12 @@ public final class PredictionTracker implements AutoCloseable {
     }
   }
 
-  private void record(InferenceResponse response, long nowMs) {
+  /** @param publishedMs the answer's record timestamp: when the worker published it */
+  private void record(InferenceResponse response, long publishedMs, long nowMs) {
     long index = factory.index(response.getId());
     synchronized (this) {
+      untilPublished.recordValue(Math.max(0, publishedMs - response.getTimings().getRequestTimestamp().toEpochMilli()));
+      publishedToVisible.recordValue(Math.max(0, nowMs - publishedMs));
       if (index < 0) {
         foreign++;
         return;
