@@ -141,17 +141,19 @@ public final class ReportWriter {
     h.append("</table>\n");
   }
 
+  /** Every key of the rows, in first-seen order. */
+  private static List<String> columns(List<Map<String, Object>> rows) {
+    java.util.LinkedHashSet<String> keys = new java.util.LinkedHashSet<>();
+    rows.forEach(r -> keys.addAll(r.keySet()));
+    return new ArrayList<>(keys);
+  }
+
   /** A table with a row per map and a column per key (nested values written as text). */
   private static void rows(StringBuilder h, String title, List<Map<String, Object>> rows) {
     if (rows == null || rows.isEmpty()) {
       return;
     }
-    List<String> columns = new ArrayList<>();
-    rows.forEach(r -> r.keySet().forEach(k -> {
-      if (!columns.contains(k)) {
-        columns.add(k);
-      }
-    }));
+    List<String> columns = columns(rows);
     h.append("<h3>").append(esc(title)).append("</h3>\n<table><tr>");
     columns.forEach(c -> h.append("<th>").append(esc(c)).append("</th>"));
     h.append("</tr>\n");
@@ -166,12 +168,7 @@ public final class ReportWriter {
   /** Rows = keys of {@code rows}, columns = keys of their (flat) values. */
   @SuppressWarnings("unchecked")
   private static void grid(StringBuilder h, Map<String, Object> rows) {
-    List<String> columns = new ArrayList<>();
-    rows.values().forEach(r -> ((Map<String, Object>) r).forEach((k, v) -> {
-      if (!columns.contains(k)) {
-        columns.add(k);
-      }
-    }));
+    List<String> columns = columns(rows.values().stream().map(r -> (Map<String, Object>) r).toList());
     h.append("<table><tr><th></th>");
     columns.forEach(c -> h.append("<th>").append(esc(c)).append("</th>"));
     h.append("</tr>\n");

@@ -9,6 +9,7 @@ import io.kinfer.schemas.Tensor;
 import io.kinfer.schemas.Timings;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireSerializer;
+import io.kinfer.topology.shadow.ShadowComparator;
 import io.kinfer.worker.models.OnnxGraphWriter;
 import io.kinfer.worker.models.SampleModels;
 import io.kinfer.worker.repository.ModelConfig.TensorSpec;
@@ -102,16 +103,6 @@ final class ReplayFixture {
     return y;
   }
 
-  static int argmax(float[] y) {
-    int best = 0;
-    for (int c = 1; c < y.length; c++) {
-      if (y[c] > y[best]) {
-        best = c;
-      }
-    }
-    return best;
-  }
-
   static Tensor tensor(String name, float[] values) {
     ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     raw.asFloatBuffer().put(values);
@@ -171,7 +162,7 @@ final class ReplayFixture {
         new ByteArraySerializer())) {
       for (int i = 0; i < n; i++) {
         producer.send(new ProducerRecord<>(topic, id(i).getBytes(StandardCharsets.UTF_8),
-            Integer.toString(argmax(output(i, "2"))).getBytes(StandardCharsets.UTF_8)));
+            Integer.toString(ShadowComparator.argmax(output(i, "2"))).getBytes(StandardCharsets.UTF_8)));
       }
     }
   }
