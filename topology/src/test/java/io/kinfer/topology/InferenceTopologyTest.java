@@ -108,6 +108,39 @@ class InferenceTopologyTest {
     assertThat(engine.batchSizes).containsExactly(4);
   }
 
+  /** The batch buffer's changelog, as the driver captured it: key → value (null for a tombstone), in order. */
+  private List<TestRecord<String, byte[]>> bufferChangelog() {
+    return driver.createOutputTopic("kinfer-test-" + InferenceTopology.BATCH_STORE + "-changelog",
+        new StringDeserializer(), new ByteArrayDeserializer()).readRecordsToList();
+  }
+
+  @Test
+  void requestDispatchedWithinOneCommitNeverReachesTheChangelog() {
+    start(1, Duration.ofHours(1), 1000);
+    for (int i = 0; i < 5; i++) {
+      send(request("r" + i, "mlp", i));
+    }
+
+    assertThat(predictions.readValuesToList()).hasSize(5);
+    assertThat(bufferChangelog()).isEmpty();
+  }
+
+  @Test
+  void requestBufferedAcrossACommitIsLoggedAndThenDeleted() {
+    // The driver commits after each input record: r0-r2 are still buffered at their commits, r3
+    // fills the batch and is dispatched within its own.
+    start(4, Duration.ofHours(1), 1000);
+    for (int i = 0; i < 4; i++) {
+      send(request("r" + i, "mlp", i));
+    }
+
+    assertThat(predictions.readValuesToList()).hasSize(4);
+    List<TestRecord<String, byte[]>> changelog = bufferChangelog();
+    assertThat(changelog).extracting(r -> r.value() != null).containsExactly(true, true, true, false, false, false);
+    assertThat(changelog.subList(3, 6)).extracting(TestRecord::key)
+        .containsExactlyElementsOf(changelog.subList(0, 3).stream().map(TestRecord::key).toList());
+  }
+
   @Test
   void shouldFlushWhenOldestRequestWaitedMaxWait() {
     start(100, Duration.ofMillis(50), 1000);

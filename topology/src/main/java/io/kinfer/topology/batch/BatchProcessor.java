@@ -25,8 +25,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Buffers routed requests per model version in a changelogged store and dispatches a batch when
  * the model's {@link BatchPolicy} says so: on size as a request arrives, on time (max wait, deadlines) from a
  * wall-clock punctuator. The store is the source of truth (a crash loses nothing: under
- * exactly-once the input offset commits with the changelog); the in-memory index only avoids
- * scanning it and is rebuilt from it on start.
+ * exactly-once the input offset commits with the changelog); the in-memory index holds the same
+ * requests so a dispatch needs no store reads, and is rebuilt from the store on start. A request
+ * dispatched within the commit interval it arrived in never reaches the changelog
+ * ({@link TransientTombstones}).
  */
 public final class BatchProcessor implements Processor<String, BufferedRequest, String, Object> {
   private static final char SEP = '\u0000';
@@ -67,6 +69,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
     this.store = context.getStateStore(storeName);
+    TransientTombstones.skip(store);
     rebuildIndex();
     context.schedule(punctuateInterval, PunctuationType.WALL_CLOCK_TIME, this::dispatchDue);
   }
@@ -121,11 +124,10 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     int n = Math.min(group.size(), policy.maxBatchSize());
     List<BufferedRequest> requests = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      String key = group.poll();
-      BufferedRequest request = store.delete(key);
-      if (request != null) {
-        requests.add(request);
-      }
+      BufferedRequest request = group.peekRequest();
+      // put(key, null) deletes like delete(key) but does not decode the old value back.
+      store.put(group.poll(), null);
+      requests.add(request);
     }
     group.refreshEarliestDeadline();
     buffered -= n;
@@ -153,28 +155,33 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   }
 
   /** Model, version, then a zero-padded sequence, so a scan returns arrival order per group. */
-  private static String storeKey(ModelVersion version, long seq) {
-    return version.model() + SEP + version.version() + SEP + String.format("%016x", seq);
+  static String storeKey(ModelVersion version, long seq) {
+    String hex = Long.toHexString(seq);
+    return version.model() + SEP + version.version() + SEP + "0".repeat(16 - hex.length()) + hex;
   }
 
   /** Index of one model version's buffered requests, oldest first. */
   private static final class Group {
     private final ArrayDeque<String> keys = new ArrayDeque<>();
-    private final ArrayDeque<Long> enqueuedAt = new ArrayDeque<>();
+    private final ArrayDeque<BufferedRequest> requests = new ArrayDeque<>();
     private final ArrayDeque<Long> deadlines = new ArrayDeque<>();
     private long earliestDeadline = BatchPolicy.NO_DEADLINE;
 
     void add(String key, BufferedRequest request) {
       keys.add(key);
-      enqueuedAt.add(request.getEnqueuedAtMs());
+      requests.add(request);
       long deadline = request.getRequest().getDeadline() == null
           ? BatchPolicy.NO_DEADLINE : request.getRequest().getDeadline().toEpochMilli();
       deadlines.add(deadline);
       earliestDeadline = Math.min(earliestDeadline, deadline);
     }
 
+    BufferedRequest peekRequest() {
+      return requests.peek();
+    }
+
     String poll() {
-      enqueuedAt.poll();
+      requests.poll();
       deadlines.poll();
       return keys.poll();
     }
@@ -193,7 +200,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     }
 
     long oldestEnqueuedMs() {
-      return enqueuedAt.isEmpty() ? Long.MAX_VALUE : enqueuedAt.peek();
+      return requests.isEmpty() ? Long.MAX_VALUE : requests.peek().getEnqueuedAtMs();
     }
 
     long earliestDeadlineMs() {
