@@ -18,7 +18,7 @@ import org.apache.kafka.streams.KafkaStreams;
  *   naive BOOTSTRAP REGISTRY_URL MODELS MODEL VERSION REQUESTS_TOPIC OUTPUT_TOPIC COUNT DEVICE|noop
  *   passthrough WORKER_PROPERTIES REGISTRY_URL MODEL VERSION     (runs until SIGTERM)
  * </pre>
- * The naive loop prints {@code RESULT <requests/s>}; the pass-through worker is measured by the
+ * The naive loop prints {@code RESULT <requests/s> <CPU ms per 1,000 requests>}; the pass-through worker is measured by the
  * parent, which reads its answers.
  */
 public final class BenchChild {
@@ -41,9 +41,9 @@ public final class BenchChild {
       try (engine) {
         long count = Long.parseLong(args[8]);
         // A fresh JVM: the first third warms it up, as for the isolated workers.
-        double rps = NaiveLoop.run(args[1], new RestSchemaRegistryClient(args[2]), engine, version, args[6], args[7],
-            count, count / 3);
-        System.out.println(RESULT + " " + rps);
+        NaiveLoop.Rate rate = NaiveLoop.run(args[1], new RestSchemaRegistryClient(args[2]), engine, version, args[6],
+            args[7], count, count / 3);
+        System.out.println(RESULT + " " + rate.requestsPerSecond() + " " + rate.cpuMsPerThousand());
       }
       System.exit(0);
     } else if (args[0].equals("passthrough")) {

@@ -169,8 +169,15 @@ public final class BenchCommand implements Callable<Integer> {
             * 1000;
       }
     }
+    if (profile && !isolate) {
+      System.err.println("ops bench: --profile needs --isolate (the profiler runs in the measured worker's own JVM)");
+      return 2;
+    }
     if (e2eRequests > 0) {
       results.put("e2e", endToEnd());
+    }
+    if (!cpu.isEmpty()) {
+      results.put("cpu", cpu);
     }
     Files.createDirectories(out.toAbsolutePath().getParent());
     new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), results);
@@ -276,18 +283,39 @@ public final class BenchCommand implements Callable<Integer> {
     return childDir;
   }
 
+  @Option(names = "--profile", description = "with --isolate: run async-profiler (CPU and wall clock) in each measured"
+      + " worker JVM; JFR files go next to --out, and the bench prints where the CPU and the stream thread's time went")
+  boolean profile;
+
+  /** Per run: process CPU per 1,000 requests (and, with --profile, the profile summary). */
+  private final Map<String, Object> cpu = new LinkedHashMap<>();
+
   /**
    * Runs {@code main} in a child JVM until {@code tracker} saw every request. A fresh JVM is cold,
-   * so the rate is taken over the last two thirds of the answers (the first third warms it up).
+   * so the rate is taken over the last two thirds of the answers (the first third warms it up), and
+   * so are the CPU times of the child and of this JVM (broker, registry endpoint, tracker).
    */
   private double isolated(PredictionTracker tracker, Class<?> main, List<String> args, String name) throws Exception {
-    try (ChildJvm child = ChildJvm.start(main, args, "-Xmx1g", childDir().resolve(name + ".log"))) {
+    Path jfr = out.toAbsolutePath().resolveSibling("profiles").resolve(name + ".jfr");
+    List<String> jvm = new java.util.ArrayList<>(List.of("-Xmx1g"));
+    if (profile) {
+      jvm.addAll(Profiler.jvmArgs(childDir(), jfr));
+    }
+    ChildJvm child = ChildJvm.start(main, args, jvm, childDir().resolve(name + ".log"));
+    double rps;
+    java.time.Instant warmAt = null;
+    java.time.Instant doneAt = null;
+    try {
       long deadline = System.currentTimeMillis() + 600_000;
       long warm = e2eRequests / 3;
       long warmAtMs = 0;
+      java.time.Duration childCpu0 = null;
+      java.time.Duration ownCpu0 = null;
       while (tracker.answered() < e2eRequests) {
         if (warmAtMs == 0 && tracker.answered() >= warm) {
           warmAtMs = System.currentTimeMillis();
+          childCpu0 = child.cpu();
+          ownCpu0 = ownCpu();
         }
         child.checkAlive();
         if (System.currentTimeMillis() > deadline) {
@@ -301,9 +329,40 @@ public final class BenchCommand implements Callable<Integer> {
       if (warmAtMs == 0) { // everything arrived between two looks: no warm-up point seen
         warmAtMs = tracker.firstAtMs();
         warm = 0;
+      } else {
+        recordCpu(name, child.cpu().minus(childCpu0), ownCpu().minus(ownCpu0), e2eRequests - warm,
+            System.currentTimeMillis() - warmAtMs);
       }
-      return (e2eRequests - warm) / Math.max(1e-3, (tracker.lastAtMs() - warmAtMs) / 1000.0);
+      warmAt = java.time.Instant.ofEpochMilli(warmAtMs);
+      doneAt = java.time.Instant.ofEpochMilli(tracker.lastAtMs());
+      rps = (e2eRequests - warm) / Math.max(1e-3, (tracker.lastAtMs() - warmAtMs) / 1000.0);
+    } finally {
+      child.close(); // the profiler writes its file as the JVM exits
     }
+    if (profile && Files.exists(jfr)) {
+      Map<String, Object> summary = Profiler.summarize(jfr, warmAt, doneAt);
+      Profiler.print(summary, System.out);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> row = (Map<String, Object>) cpu.computeIfAbsent(name, n -> new LinkedHashMap<String, Object>());
+      row.put("profile", summary);
+    }
+    return rps;
+  }
+
+  private static java.time.Duration ownCpu() {
+    return ProcessHandle.current().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
+  }
+
+  /** CPU milliseconds per 1,000 requests in the measured child and in this JVM, and cores busy. */
+  private void recordCpu(String name, java.time.Duration child, java.time.Duration own, long requests, long wallMs) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("child_cpu_ms_per_1000", 1000.0 * child.toMillis() / requests);
+    row.put("bench_jvm_cpu_ms_per_1000", 1000.0 * own.toMillis() / requests);
+    row.put("cores_busy", (child.toMillis() + own.toMillis()) / (double) Math.max(1, wallMs));
+    cpu.put(name, row);
+    System.out.printf("  %s CPU per 1,000 requests: %.0f ms in its JVM, %.0f ms in the bench JVM (broker, registry,"
+        + " tracker); %.2f cores busy%n", name, row.get("child_cpu_ms_per_1000"), row.get("bench_jvm_cpu_ms_per_1000"),
+        row.get("cores_busy"));
   }
 
   /** The naive (or, with engine "noop", raw) consume-produce loop in a child JVM. */
@@ -312,7 +371,17 @@ public final class BenchCommand implements Callable<Integer> {
         stack.registryUrl(), stack.modelsDir().toString(), version().model(), version().version(),
         Topics.DEFAULT_REQUESTS, output, Long.toString(e2eRequests), engine), "-Xmx1g",
         childDir().resolve(output + ".log"))) {
-      return Double.parseDouble(child.awaitResult(BenchChild.RESULT, 600_000));
+      java.time.Duration own0 = ownCpu();
+      String[] result = child.awaitResult(BenchChild.RESULT, 600_000).split(" ");
+      // The loop's JVM reports its CPU over the measured part; this JVM's share (broker, registry)
+      // is taken over the whole run, warm-up included, which the broker needs no more of per request.
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("child_cpu_ms_per_1000", Double.parseDouble(result[1]));
+      row.put("bench_jvm_cpu_ms_per_1000", 1000.0 * ownCpu().minus(own0).toMillis() / e2eRequests);
+      cpu.put(output, row);
+      System.out.printf("  %s CPU per 1,000 requests: %.0f ms in its JVM, %.0f ms in the bench JVM (broker, registry)%n",
+          output, row.get("child_cpu_ms_per_1000"), row.get("bench_jvm_cpu_ms_per_1000"));
+      return Double.parseDouble(result[0]);
     }
   }
 

@@ -23,8 +23,14 @@ final class ChildJvm implements AutoCloseable {
   }
 
   static ChildJvm start(Class<?> main, List<String> args, String heap, Path log) throws IOException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        heap, "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"), main.getName()));
+    return start(main, args, List.of(heap), log);
+  }
+
+  /** @param jvmOptions the heap flag and any other JVM options (e.g. a profiling agent) */
+  static ChildJvm start(Class<?> main, List<String> args, List<String> jvmOptions, Path log) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"), main.getName()));
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("ORT_DISABLE_TELEMETRY", "1");
@@ -43,6 +49,11 @@ final class ChildJvm implements AutoCloseable {
 
   Process process() {
     return process;
+  }
+
+  /** CPU time the child has used so far (user + system), from the OS. */
+  java.time.Duration cpu() {
+    return process.toHandle().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
   }
 
   Path log() {

@@ -33,11 +33,17 @@ final class NaiveLoop {
   /** Answers {@code count} requests from the beginning of {@code requestsTopic}; returns requests/s. */
   static double run(String bootstrap, SchemaRegistry registry, InferenceEngine engine, ModelVersion version,
       String requestsTopic, String outputTopic, long count) {
-    return run(bootstrap, registry, engine, version, requestsTopic, outputTopic, count, 0);
+    return run(bootstrap, registry, engine, version, requestsTopic, outputTopic, count, 0).requestsPerSecond();
   }
 
-  /** As above, with the clock started only after the first {@code warm} requests (a cold JVM). */
-  static double run(String bootstrap, SchemaRegistry registry, InferenceEngine engine, ModelVersion version,
+  /** Requests/s, and this process's CPU time per 1,000 requests, over the measured part. */
+  record Rate(double requestsPerSecond, double cpuMsPerThousand) {}
+
+  /**
+   * As above, with the clock started only after the first {@code warm} requests (a cold JVM). The
+   * CPU time is the whole process's: meaningful only when the loop has a JVM of its own.
+   */
+  static Rate run(String bootstrap, SchemaRegistry registry, InferenceEngine engine, ModelVersion version,
       String requestsTopic, String outputTopic, long count, long warm) {
     try (KafkaConsumer<String, InferenceRequest> consumer = new KafkaConsumer<>(Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -50,10 +56,12 @@ final class NaiveLoop {
       consumer.subscribe(List.of(requestsTopic));
       long done = 0;
       long start = 0;
+      Duration cpu0 = Duration.ZERO;
       while (done < count) {
         for (ConsumerRecord<String, InferenceRequest> record : consumer.poll(Duration.ofMillis(200))) {
           if (start == 0 && done >= warm) {
             start = System.nanoTime();
+            cpu0 = processCpu();
           }
           long t0 = System.nanoTime();
           BatchResult result = engine.infer(version, List.of(record.value()));
@@ -67,7 +75,12 @@ final class NaiveLoop {
         }
       }
       producer.flush();
-      return (done - warm) / ((System.nanoTime() - start) / 1e9);
+      double rps = (done - warm) / ((System.nanoTime() - start) / 1e9);
+      return new Rate(rps, 1000.0 * processCpu().minus(cpu0).toMillis() / (done - warm));
     }
+  }
+
+  private static Duration processCpu() {
+    return ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO);
   }
 }
