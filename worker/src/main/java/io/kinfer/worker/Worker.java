@@ -8,8 +8,11 @@ import io.kinfer.schemas.serde.AvroSafety;
 import io.kinfer.topology.InferenceTopology;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
+import io.kinfer.worker.http.MetricNames;
 import io.kinfer.topology.control.CommandVerifier;
 import io.kinfer.topology.infer.EngineHealth;
+import io.kinfer.topology.infer.InferenceEngine;
+import io.kinfer.topology.infer.MergingEngine;
 import io.kinfer.topology.control.ControlPlane;
 import io.kinfer.topology.route.PlanRoutingTable;
 import io.kinfer.worker.config.TrustedKeys;
@@ -106,7 +109,14 @@ public final class Worker implements AutoCloseable {
     failures.forEach(f -> status.report("load failed: " + f));
     ControlPlane control = new ControlPlane(new CommandVerifier(TrustedKeys.load(config)), lifecycle, status);
     EngineHealth engineHealth = new EngineHealth();
-    Topology topology = InferenceTopology.build(config.topologyConfig(), engine, routes, control, registry,
+    InferenceEngine calls = engine;
+    if (config.mergeBatches()) {
+      MergingEngine merging = new MergingEngine(engine);
+      metrics.gauge(MetricNames.ENGINE_BATCHES_PER_CALL, () -> () -> merging.engineCalls() == 0 ? 0.0
+          : (double) merging.batches() / merging.engineCalls());
+      calls = merging;
+    }
+    Topology topology = InferenceTopology.build(config.topologyConfig(), calls, routes, control, registry,
         new PipelineMetrics(metrics), engineHealth);
     KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, registryName));
     streams.setUncaughtExceptionHandler(e -> {
@@ -114,9 +124,9 @@ public final class Worker implements AutoCloseable {
       return StreamThreadExceptionResponse.REPLACE_THREAD;
     });
     streams.start();
-    LOG.info("Worker {} started: serving {} from {}, batches of up to {} or {} ms",
+    LOG.info("Worker {} started: serving {} from {}, batches of up to {} or {} ms{}",
         workerId, engine.loaded(), config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG),
-        config.maxBatchSize(), config.maxWaitMs());
+        config.maxBatchSize(), config.maxWaitMs(), config.mergeBatches() ? ", merged across stream threads" : "");
     Worker worker = new Worker(config, engine, streams, metrics, routes, lifecycle, status, engineHealth);
     try {
       worker.http = new WorkerHttpServer(config.getString(WorkerConfig.HTTP_HOST_CONFIG),

@@ -93,6 +93,9 @@ public final class WorkerConfig extends AbstractConfig {
   static final String LATENCY_TARGET_MS_DOC = "Adaptive batching: keep each request's time in the worker (batcher wait plus its batch's"
       + " inference) under this many ms by adjusting batch size (AIMD) and wait at run time, within max.batch.size and"
       + " max.wait.ms; 0 = fixed batching. Current values: kinfer_batch_limit_size / kinfer_batch_limit_wait_ms.";
+  public static final String MERGE_BATCHES_CONFIG = "merge.batches";
+  static final String MERGE_BATCHES_DOC = "Merge batches that several stream threads hand to the engine at the same time into"
+      + " one engine call per model version (no added wait). Unset: false on CPU, true with device=cuda (GPU preset).";
   public static final String MAX_BUFFERED_CONFIG = "max.buffered.requests";
   static final String MAX_BUFFERED_DOC = "Requests buffered per stream task above which new ones are answered REJECTED.";
   public static final String NUM_STREAM_THREADS_CONFIG = "num.stream.threads";
@@ -139,6 +142,7 @@ public final class WorkerConfig extends AbstractConfig {
       .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.LOW, TOPICS_CREATE_DOC)
       .define(MAX_BATCH_SIZE_CONFIG, Type.INT, 64, Range.between(1, 65536), Importance.HIGH, MAX_BATCH_SIZE_DOC)
       .define(MAX_WAIT_MS_CONFIG, Type.LONG, 5L, Range.between(0, 60_000), Importance.HIGH, MAX_WAIT_MS_DOC)
+      .define(MERGE_BATCHES_CONFIG, Type.BOOLEAN, false, Importance.LOW, MERGE_BATCHES_DOC)
       .define(LATENCY_TARGET_MS_CONFIG, Type.LONG, 0L, Range.between(0, 60_000), Importance.MEDIUM,
           LATENCY_TARGET_MS_DOC)
       .define(MAX_BUFFERED_CONFIG, Type.INT, 20_000, Range.atLeast(1), Importance.MEDIUM, MAX_BUFFERED_DOC)
@@ -207,6 +211,11 @@ public final class WorkerConfig extends AbstractConfig {
   /** max.wait.ms as set, else the CPU default or, with device=cuda, the GPU preset. */
   public long maxWaitMs() {
     return originals().containsKey(MAX_WAIT_MS_CONFIG) || !gpu() ? getLong(MAX_WAIT_MS_CONFIG) : GPU_MAX_WAIT_MS;
+  }
+
+  /** merge.batches as set, else false on CPU and, with device=cuda, true (GPU preset). */
+  public boolean mergeBatches() {
+    return originals().containsKey(MERGE_BATCHES_CONFIG) || !gpu() ? getBoolean(MERGE_BATCHES_CONFIG) : true;
   }
 
   private boolean gpu() {

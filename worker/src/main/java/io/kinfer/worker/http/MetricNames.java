@@ -12,6 +12,9 @@ import java.util.Map;
 public final class MetricNames {
   private MetricNames() {}
 
+  /** With merge.batches: batches handed to the engine per engine call (1.0 = nothing merged). */
+  public static final String ENGINE_BATCHES_PER_CALL = "kinfer.engine.batches.per.call";
+
   public static final List<MapperConfig> MAPPINGS = List.of(
       map("kinfer.requests.*", "kinfer_requests", "model"),
       map("kinfer.responses.*.*.*.*", "kinfer_responses", "status", "model", "version", "variant"),
