@@ -80,6 +80,10 @@ public final class BenchCommand implements Callable<Integer> {
       + " commit.interval.ms=20 (repeatable)")
   Map<String, String> workerSet = new LinkedHashMap<>();
 
+  @Option(names = "--threads", defaultValue = "0", description = "also drain with num.stream.threads=N, once with"
+      + " merge.batches=false and once with true (batches merged across threads into one engine call); 0 skips")
+  int threads;
+
   @Option(names = "--no-int8", description = "skip the INT8 version (engine rows/s, top-1 agreement with FP32)")
   boolean noInt8;
 
@@ -210,6 +214,15 @@ public final class BenchCommand implements Callable<Integer> {
             maxBatch, rps, rps / first, e2eBatchSizes[0]);
         runs.put("max_batch_size_" + maxBatch + "_rps", rps);
         capacity = maxBatch == maxBatch() ? (Double) rps : capacity;
+      }
+      if (threads > 0) {
+        for (boolean merge : new boolean[] {false, true}) {
+          String name = "t" + threads + (merge ? "-merged" : "");
+          double rps = drain(stack, registry, factory, maxBatch(), name, Map.of(
+              WorkerConfig.NUM_STREAM_THREADS_CONFIG, threads, WorkerConfig.MERGE_BATCHES_CONFIG, merge));
+          System.out.printf("  %d stream threads, merge.batches=%s  %,10.0f requests/s answered OK%n", threads, merge, rps);
+          runs.put("threads_" + threads + (merge ? "_merged" : "") + "_rps", rps);
+        }
       }
       if (latency) {
         if (capacity == null) {
@@ -403,10 +416,11 @@ public final class BenchCommand implements Callable<Integer> {
     System.out.printf("Open-loop latency (capacity %,.0f/s measured above; p99 target at 50%% = max.wait %d ms"
         + " + 2 x %.2f ms (a full batch of %d) + 25 ms = %.1f ms)%n", capacity, maxWait, fullBatchMs, maxBatch(), target);
     List<LatencyBench.Point> points = LatencyBench.run(stack, registry, factory("latency", 11), version(),
-        new LinkedHashMap<>(workerSet), capacity, latencyFractions, latencySeconds, "latency", System.out);
+        new LinkedHashMap<>(workerSet), capacity, latencyFractions, latencySeconds, "latency",
+        isolate ? childDir() : null, System.out);
     Path png = out.toAbsolutePath().resolveSibling("bench-latency-" + model + ".png");
     LatencyChart.write(png, "kinfer " + version() + " open-loop latency, " + Runtime.getRuntime().availableProcessors()
-        + " cores, everything in one JVM", points, target);
+        + " cores, " + (isolate ? "worker in its own JVM" : "everything in one JVM"), points, target);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("capacity_rps", capacity);
     r.put("p99_target_at_50pct_ms", target);
@@ -436,7 +450,8 @@ public final class BenchCommand implements Callable<Integer> {
       String name = adaptive ? "adaptive_target_" + stepTargetMs + "ms" : "fixed";
       System.out.printf("Load step 50%% -> 90%% -> 50%% of %,.0f/s, %s batching%n", capacity, name);
       List<LatencyBench.Point> points = LatencyBench.run(stack, registry, factory("step-" + name, 13), version(),
-          settings, capacity, step, latencySeconds, "step-" + (adaptive ? "adaptive" : "fixed"), System.out);
+          settings, capacity, step, latencySeconds, "step-" + (adaptive ? "adaptive" : "fixed"),
+          isolate ? childDir() : null, System.out);
       r.put(name, points.stream().map(LatencyBench.Point::toMap).toList());
     }
     return r;
@@ -448,9 +463,17 @@ public final class BenchCommand implements Callable<Integer> {
     return drain(stack, registry, factory, maxBatch, "b" + maxBatch);
   }
 
-  /** @param name distinguishes this run's application id and output topic from the others */
   private double drain(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, int maxBatch,
       String name) throws Exception {
+    return drain(stack, registry, factory, maxBatch, name, Map.of());
+  }
+
+  /**
+   * @param name distinguishes this run's application id and output topic from the others
+   * @param extra worker settings of this run only
+   */
+  private double drain(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, int maxBatch,
+      String name, Map<String, Object> extra) throws Exception {
     String predictions = "bench.predictions." + name;
     stack.createTopics(Topics.defaults().withPredictions(predictions), 2);
     Map<String, Object> overrides = new LinkedHashMap<>(workerSet);
@@ -461,6 +484,7 @@ public final class BenchCommand implements Callable<Integer> {
         WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatch,
         WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000,
         WorkerConfig.MODELS_PRIMARY_CONFIG, version().model() + "=" + version().version()));
+    overrides.putAll(extra);
     Map<String, Object> config = stack.workerConfig(overrides);
     if (isolate) {
       try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory,

@@ -8,8 +8,10 @@ import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.Worker;
+import io.kinfer.worker.WorkerMain;
 import io.kinfer.worker.config.WorkerConfig;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,10 +51,14 @@ final class LatencyBench {
 
   private LatencyBench() {}
 
-  /** @param label names this run's topics and application id (several runs share one broker) */
+  /**
+   * @param label names this run's topics and application id (several runs share one broker)
+   * @param isolateDir null: the worker runs in this JVM; else in a JVM of its own (as deployed), with
+   *     its settings and log in this directory and a longer warm-up for its JIT
+   */
   static List<Point> run(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, ModelVersion version,
       Map<String, Object> workerOverrides, double capacity, double[] fractions, double secondsEach, String label,
-      PrintStream out) throws Exception {
+      Path isolateDir, PrintStream out) throws Exception {
     Topics topics = new Topics("bench." + label + ".requests", "bench." + label + ".predictions",
         Topics.DEFAULT_DEAD_LETTERS,
         Topics.DEFAULT_SHADOW, Topics.DEFAULT_COMPARISONS, Topics.DEFAULT_CONTROL, Topics.DEFAULT_STATUS);
@@ -67,14 +73,13 @@ final class LatencyBench {
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, topics.predictions(),
             factory, null);
         LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, topics.requests(), factory);
-        Worker worker = Worker.start(new WorkerConfig(stack.workerConfig(overrides)))) {
-      while (worker.state() != KafkaStreams.State.RUNNING) {
-        Thread.sleep(20); // polling a state; nothing to synchronise on
-      }
+        AutoCloseable worker = startWorker(stack.workerConfig(overrides), isolateDir, label)) {
       long sent = 0;
-      // Warm-up (JIT, connections, first transactions), not measured.
-      long warm = (long) (capacity * 0.25 * Math.min(5, secondsEach));
-      generator.run(sent, warm, capacity * 0.25);
+      // Warm-up (JIT, connections, first transactions), not measured. A fresh JVM's JIT keeps
+      // compiling for tens of seconds under load, so an isolated worker gets 20 s at half load.
+      double warmRate = capacity * (isolateDir == null ? 0.25 : 0.5);
+      long warm = (long) (warmRate * (isolateDir == null ? Math.min(5, secondsEach) : 20));
+      generator.run(sent, warm, warmRate);
       sent += warm;
       awaitAnswered(tracker, sent);
       for (double fraction : fractions) {
@@ -103,6 +108,19 @@ final class LatencyBench {
       }
     }
     return points;
+  }
+
+  private static AutoCloseable startWorker(Map<String, Object> settings, Path isolateDir, String label)
+      throws Exception {
+    if (isolateDir != null) {
+      return ChildJvm.start(WorkerMain.class, List.of(ChildJvm.properties(isolateDir.resolve(label + ".properties"),
+          settings).toString()), "-Xmx1g", isolateDir.resolve(label + ".log"));
+    }
+    Worker worker = Worker.start(new WorkerConfig(settings));
+    while (worker.state() != KafkaStreams.State.RUNNING) {
+      Thread.sleep(20); // polling a state; nothing to synchronise on
+    }
+    return worker;
   }
 
   private static void awaitAnswered(PredictionTracker tracker, long count) throws InterruptedException {

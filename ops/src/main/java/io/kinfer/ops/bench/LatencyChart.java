@@ -112,6 +112,7 @@ final class LatencyChart {
       g.drawString(String.format("p99 target %.0f ms", targetP99Ms), W - RIGHT + 15, ty + 4);
     }
     g.dispose();
+    java.nio.file.Files.createDirectories(png.toAbsolutePath().getParent()); // --out may name a new directory
     ImageIO.write(image, "png", png.toFile());
   }
 
