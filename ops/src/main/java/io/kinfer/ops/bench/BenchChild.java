@@ -18,8 +18,8 @@ import org.apache.kafka.streams.KafkaStreams;
  *   naive BOOTSTRAP REGISTRY_URL MODELS MODEL VERSION REQUESTS_TOPIC OUTPUT_TOPIC COUNT DEVICE|noop
  *   passthrough WORKER_PROPERTIES REGISTRY_URL MODEL VERSION     (runs until SIGTERM)
  * </pre>
- * The naive loop prints {@code RESULT <requests/s> <CPU ms per 1,000 requests>}; the pass-through worker is measured by the
- * parent, which reads its answers.
+ * The naive loop prints {@code RESULT <requests/s> <CPU ms per 1,000 requests>}; the pass-through
+ * worker is measured by the parent, which reads its answers.
  */
 public final class BenchChild {
   static final String RESULT = "RESULT";

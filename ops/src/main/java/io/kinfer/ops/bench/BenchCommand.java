@@ -17,6 +17,9 @@ import io.kinfer.worker.models.SampleModels;
 import io.kinfer.worker.repository.ModelRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -310,20 +313,20 @@ public final class BenchCommand implements Callable<Integer> {
    */
   private double isolated(PredictionTracker tracker, Class<?> main, List<String> args, String name) throws Exception {
     Path jfr = out.toAbsolutePath().resolveSibling("profiles").resolve(name + ".jfr");
-    List<String> jvm = new java.util.ArrayList<>(List.of("-Xmx1g"));
+    List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
     if (profile) {
       jvm.addAll(Profiler.jvmArgs(childDir(), jfr));
     }
     ChildJvm child = ChildJvm.start(main, args, jvm, childDir().resolve(name + ".log"));
     double rps;
-    java.time.Instant warmAt = null;
-    java.time.Instant doneAt = null;
+    Instant warmAt = null;
+    Instant doneAt = null;
     try {
       long deadline = System.currentTimeMillis() + 600_000;
       long warm = e2eRequests / 3;
       long warmAtMs = 0;
-      java.time.Duration childCpu0 = null;
-      java.time.Duration ownCpu0 = null;
+      Duration childCpu0 = null;
+      Duration ownCpu0 = null;
       while (tracker.answered() < e2eRequests) {
         if (warmAtMs == 0 && tracker.answered() >= warm) {
           warmAtMs = System.currentTimeMillis();
@@ -346,8 +349,8 @@ public final class BenchCommand implements Callable<Integer> {
         recordCpu(name, child.cpu().minus(childCpu0), ownCpu().minus(ownCpu0), e2eRequests - warm,
             System.currentTimeMillis() - warmAtMs);
       }
-      warmAt = java.time.Instant.ofEpochMilli(warmAtMs);
-      doneAt = java.time.Instant.ofEpochMilli(tracker.lastAtMs());
+      warmAt = Instant.ofEpochMilli(warmAtMs);
+      doneAt = Instant.ofEpochMilli(tracker.lastAtMs());
       rps = (e2eRequests - warm) / Math.max(1e-3, (tracker.lastAtMs() - warmAtMs) / 1000.0);
     } finally {
       child.close(); // the profiler writes its file as the JVM exits
@@ -362,12 +365,12 @@ public final class BenchCommand implements Callable<Integer> {
     return rps;
   }
 
-  private static java.time.Duration ownCpu() {
-    return ProcessHandle.current().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
+  private static Duration ownCpu() {
+    return ChildJvm.cpu(ProcessHandle.current());
   }
 
   /** CPU milliseconds per 1,000 requests in the measured child and in this JVM, and cores busy. */
-  private void recordCpu(String name, java.time.Duration child, java.time.Duration own, long requests, long wallMs) {
+  private void recordCpu(String name, Duration child, Duration own, long requests, long wallMs) {
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("child_cpu_ms_per_1000", 1000.0 * child.toMillis() / requests);
     row.put("bench_jvm_cpu_ms_per_1000", 1000.0 * own.toMillis() / requests);
@@ -384,7 +387,7 @@ public final class BenchCommand implements Callable<Integer> {
         stack.registryUrl(), stack.modelsDir().toString(), version().model(), version().version(),
         Topics.DEFAULT_REQUESTS, output, Long.toString(e2eRequests), engine), "-Xmx1g",
         childDir().resolve(output + ".log"))) {
-      java.time.Duration own0 = ownCpu();
+      Duration own0 = ownCpu();
       String[] result = child.awaitResult(BenchChild.RESULT, 600_000).split(" ");
       // The loop's JVM reports its CPU over the measured part; this JVM's share (broker, registry)
       // is taken over the whole run, warm-up included, which the broker needs no more of per request.

@@ -53,7 +53,12 @@ final class ChildJvm implements AutoCloseable {
 
   /** CPU time the child has used so far (user + system), from the OS. */
   java.time.Duration cpu() {
-    return process.toHandle().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
+    return cpu(process.toHandle());
+  }
+
+  /** CPU time {@code process} has used so far (user + system), from the OS; zero where unknown. */
+  static java.time.Duration cpu(ProcessHandle process) {
+    return process.info().totalCpuDuration().orElse(java.time.Duration.ZERO);
   }
 
   Path log() {

@@ -61,7 +61,7 @@ final class NaiveLoop {
         for (ConsumerRecord<String, InferenceRequest> record : consumer.poll(Duration.ofMillis(200))) {
           if (start == 0 && done >= warm) {
             start = System.nanoTime();
-            cpu0 = processCpu();
+            cpu0 = ChildJvm.cpu(ProcessHandle.current());
           }
           long t0 = System.nanoTime();
           BatchResult result = engine.infer(version, List.of(record.value()));
@@ -76,11 +76,7 @@ final class NaiveLoop {
       }
       producer.flush();
       double rps = (done - warm) / ((System.nanoTime() - start) / 1e9);
-      return new Rate(rps, 1000.0 * processCpu().minus(cpu0).toMillis() / (done - warm));
+      return new Rate(rps, 1000.0 * ChildJvm.cpu(ProcessHandle.current()).minus(cpu0).toMillis() / (done - warm));
     }
-  }
-
-  private static Duration processCpu() {
-    return ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO);
   }
 }

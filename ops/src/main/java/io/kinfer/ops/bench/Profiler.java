@@ -2,10 +2,11 @@ package io.kinfer.ops.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +36,7 @@ final class Profiler {
       "StreamThread", "stream thread",
       "heartbeat", "consumer heartbeat thread",
       "GC Thread", "GC", "G1 ", "GC",
-      "Compiler", "JIT compiler",
-      "ort-", "ONNX Runtime threads");
+      "Compiler", "JIT compiler");
 
   /**
    * Stream-thread steps by the frames a sample holds (first match wins), so a sample inside the
@@ -72,8 +72,6 @@ final class Profiler {
         }
         Files.createDirectories(workDir);
         Files.copy(in, library, StandardCopyOption.REPLACE_EXISTING);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
       }
     }
     return List.of("-agentpath:" + library + "=start,event=cpu,interval=1ms,wall=5ms,file=" + jfr);
@@ -83,7 +81,7 @@ final class Profiler {
    * Per-thread CPU shares and the stream thread's CPU and wall time by step, in percent, over the
    * samples taken between {@code from} and {@code to} (after the child's warm-up, before it stops).
    */
-  static Map<String, Object> summarize(Path jfr, java.time.Instant from, java.time.Instant to) throws IOException {
+  static Map<String, Object> summarize(Path jfr, Instant from, Instant to) throws IOException {
     Map<String, Long> cpuByThread = new TreeMap<>();
     Map<String, Long> streamCpu = new TreeMap<>();
     Map<String, Long> streamWall = new TreeMap<>();
@@ -120,7 +118,7 @@ final class Profiler {
     }
   }
 
-  static void print(Map<String, Object> summary, java.io.PrintStream out) {
+  static void print(Map<String, Object> summary, PrintStream out) {
     out.println("  profile " + summary.get("file"));
     for (String key : List.of("cpu_by_thread_pct", "stream_thread_cpu_by_step_pct", "stream_thread_wall_by_step_pct")) {
       out.println("    " + key.replace("_pct", "").replace('_', ' ') + ":");
@@ -140,7 +138,7 @@ final class Profiler {
     if (stack == null) {
       return "other (no stack)";
     }
-    // Root first: the outermost match decides (a commit that encodes is still the commit).
+    // Rules in order: the first one any frame matches decides (a commit that encodes is still the commit).
     List<RecordedFrame> frames = stack.getFrames();
     for (Map.Entry<String, String> rule : STEPS.entrySet()) {
       for (int i = frames.size() - 1; i >= 0; i--) {

@@ -155,7 +155,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   }
 
   /** Model, version, then a zero-padded sequence, so a scan returns arrival order per group. */
-  static String storeKey(ModelVersion version, long seq) {
+  private static String storeKey(ModelVersion version, long seq) {
     String hex = Long.toHexString(seq);
     return version.model() + SEP + version.version() + SEP + "0".repeat(16 - hex.length()) + hex;
   }

@@ -12,7 +12,8 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * written as before, and their later deletes as tombstones, so a crash loses nothing.
  *
  * <p>{@code CachedStateStore} is Kafka Streams' internal API (pinned with the Kafka version in the
- * parent POM); {@code BatchBufferChangelogTest} fails if an upgrade changes the behaviour.
+ * parent POM); the changelog tests in {@code InferenceTopologyTest} fail if an upgrade changes the
+ * behaviour.
  */
 final class TransientTombstones {
   private TransientTombstones() {}
