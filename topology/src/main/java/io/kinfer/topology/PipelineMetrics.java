@@ -71,15 +71,14 @@ public final class PipelineMetrics {
     }
   }
 
-  /** Current adaptive batch bounds of a version (gauges, set as the batcher applies them). */
+  /** Current adaptive batch bounds of a version (gauges, set as the batcher dispatches with them). */
   public void batchLimits(ModelVersion version, int maxBatchSize, long maxWaitMs) {
-    limits.computeIfAbsent(version, v -> {
-      long[] holder = new long[2];
-      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.size", v.model(), v.version()), () -> () -> holder[0]);
-      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.wait.ms", v.model(), v.version()), () -> () -> holder[1]);
-      return holder;
+    long[] holder = limits.computeIfAbsent(version, v -> {
+      long[] values = new long[2];
+      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.size", v.model(), v.version()), () -> () -> values[0]);
+      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.wait.ms", v.model(), v.version()), () -> () -> values[1]);
+      return values;
     });
-    long[] holder = limits.get(version);
     holder[0] = maxBatchSize;
     holder[1] = maxWaitMs;
   }

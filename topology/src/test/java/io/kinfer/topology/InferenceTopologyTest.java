@@ -60,7 +60,10 @@ class InferenceTopologyTest {
   private TestOutputTopic<byte[], byte[]> deadLetters;
 
   private void start(int maxBatchSize, Duration maxWait, int maxBuffered) {
-    TopologyConfig config = new TopologyConfig(Topics.defaults(), maxBatchSize, maxWait, maxBuffered, "w1");
+    start(new TopologyConfig(Topics.defaults(), maxBatchSize, maxWait, maxBuffered, "w1"));
+  }
+
+  private void start(TopologyConfig config) {
     Topology topology = InferenceTopology.build(config, engine, new PlanRoutingTable(engine::loaded, Map.of()),
         noControl(), registry, new PipelineMetrics(metricRegistry));
     Properties props = new Properties();
@@ -139,6 +142,19 @@ class InferenceTopologyTest {
     assertThat(changelog).extracting(r -> r.value() != null).containsExactly(true, true, true, false, false, false);
     assertThat(changelog.subList(3, 6)).extracting(TestRecord::key)
         .containsExactlyElementsOf(changelog.subList(0, 3).stream().map(TestRecord::key).toList());
+  }
+
+  @Test
+  void adaptiveBatchingExposesTheLimitsItDispatchesWith() {
+    start(new TopologyConfig(Topics.defaults(), 8, Duration.ofHours(1), 1000, "w1",
+        TopologyConfig.DEFAULT_ENGINE_RETRY_BACKOFF_MS, 1_000));
+    for (int i = 0; i < 8; i++) {
+      send(request("r" + i, "mlp", i));
+    }
+
+    assertThat(predictions.readValuesToList()).hasSize(8);
+    assertThat(metricRegistry.getGauges()).containsKeys("kinfer.batch.limit.size.mlp.1", "kinfer.batch.limit.wait.ms.mlp.1");
+    assertThat(metricRegistry.getGauges().get("kinfer.batch.limit.size.mlp.1").getValue()).isEqualTo(8L);
   }
 
   @Test

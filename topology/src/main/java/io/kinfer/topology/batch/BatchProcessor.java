@@ -113,14 +113,13 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
 
   /** The configured (or plan's) bounds, narrowed by adaptive batching when a latency target is set. */
   private BatchPolicy policy(ModelVersion version) {
-    BatchPolicy policy = adaptive.limit(version, policies.apply(version.model()));
-    if (adaptive.enabled()) {
-      metrics.batchLimits(version, policy.maxBatchSize(), policy.maxWaitMs());
-    }
-    return policy;
+    return adaptive.limit(version, policies.apply(version.model()));
   }
 
   private void dispatch(ModelVersion version, Group group, BatchPolicy policy, long nowMs) {
+    if (adaptive.enabled()) { // the limits move only with each batch's feedback: once per batch is enough
+      metrics.batchLimits(version, policy.maxBatchSize(), policy.maxWaitMs());
+    }
     int n = Math.min(group.size(), policy.maxBatchSize());
     List<BufferedRequest> requests = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
