@@ -37,6 +37,8 @@ public final class OnnxEngine implements InferenceEngine {
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private final EngineOptions options;
   private final Map<ModelVersion, LoadedModel> models = new ConcurrentHashMap<>();
+  /** Snapshot of models' keys, replaced on load/unload: routing asks for it on every request. */
+  private volatile Set<ModelVersion> loaded = Set.of();
 
   public OnnxEngine(EngineOptions options) {
     this.options = options;
@@ -55,6 +57,7 @@ public final class OnnxEngine implements InferenceEngine {
       LoadedModel loaded = LoadedModel.create(env, session, model.config(), options);
       loaded.warmUp();
       LoadedModel previous = models.put(model.version(), loaded);
+      refreshLoaded();
       if (previous != null) {
         previous.close();
       }
@@ -68,14 +71,20 @@ public final class OnnxEngine implements InferenceEngine {
 
   public void unload(ModelVersion version) {
     LoadedModel model = models.remove(version);
+    refreshLoaded();
     if (model != null) {
       model.close();
     }
   }
 
+  /** Copy and publish under one lock, so a concurrent load and unload cannot leave a stale snapshot. */
+  private synchronized void refreshLoaded() {
+    loaded = Set.copyOf(models.keySet());
+  }
+
   @Override
   public Set<ModelVersion> loaded() {
-    return Set.copyOf(models.keySet());
+    return loaded;
   }
 
   /** The model.json-declared signature of a loaded version. */
@@ -96,6 +105,7 @@ public final class OnnxEngine implements InferenceEngine {
   public void close() {
     models.values().forEach(LoadedModel::close);
     models.clear();
+    refreshLoaded();
   }
 
   OrtSession.SessionOptions sessionOptions() throws OrtException {

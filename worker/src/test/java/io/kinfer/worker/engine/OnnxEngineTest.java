@@ -178,6 +178,22 @@ class OnnxEngineTest {
   }
 
   @Test
+  void loadedFollowsLoadAndUnload() {
+    try (OnnxEngine fresh = new OnnxEngine(EngineOptions.cpu())) {
+      ModelRepository repository = new ModelRepository(models, 1 << 30);
+      fresh.load(repository.load(V1));
+      fresh.load(repository.load(V2));
+      assertThat(fresh.loaded()).containsExactlyInAnyOrder(V1, V2);
+
+      fresh.unload(V1);
+
+      assertThat(fresh.loaded()).containsExactly(V2);
+      fresh.close();
+      assertThat(fresh.loaded()).isEmpty();
+    }
+  }
+
+  @Test
   void shouldRefuseCorruptOnnxWithClearError(@TempDir Path dir) throws Exception {
     SampleModels.writeMlp(dir, "1", 0);
     Path onnx = dir.resolve("mlp/1/model.onnx");
