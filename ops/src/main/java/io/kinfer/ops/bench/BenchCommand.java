@@ -137,6 +137,10 @@ public final class BenchCommand implements Callable<Integer> {
     if (!EngineOptions.CPU.equals(device)) {
       workerSet.putIfAbsent(WorkerConfig.DEVICE_CONFIG, device);
     }
+    if (profile && !isolate) {
+      System.err.println("ops bench: --profile needs --isolate (the profiler runs in the measured worker's own JVM)");
+      return 2;
+    }
     if (java.util.Arrays.stream(e2eBatchSizes).distinct().count() != e2eBatchSizes.length) {
       System.err.println("ops bench: --e2e-batch-sizes must not repeat a size (each run has its own worker and topic)");
       return 2;
@@ -175,10 +179,6 @@ public final class BenchCommand implements Callable<Integer> {
         fullBatchMs = full / EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), new int[] {full}, 1.0).get(full)
             * 1000;
       }
-    }
-    if (profile && !isolate) {
-      System.err.println("ops bench: --profile needs --isolate (the profiler runs in the measured worker's own JVM)");
-      return 2;
     }
     if (e2eRequests > 0) {
       results.put("e2e", endToEnd());
