@@ -36,10 +36,6 @@ public final class AdaptiveBatching {
     return targetMs > 0;
   }
 
-  public long targetMs() {
-    return targetMs;
-  }
-
   /** The policy to apply now: {@code configured} narrowed to the current cap and wait. */
   public BatchPolicy limit(ModelVersion version, BatchPolicy configured) {
     if (!enabled()) {
@@ -72,18 +68,6 @@ public final class AdaptiveBatching {
       } else if (size >= s.cap) {
         s.cap += step; // the cap was what ended the batch: try a bigger one (the configured size still bounds it)
       }
-    }
-  }
-
-  /** Current cap and wait of a version, for metrics; null when it has not batched yet. */
-  public long[] current(ModelVersion version, BatchPolicy configured) {
-    State s = states.get(version);
-    if (s == null) {
-      return null;
-    }
-    synchronized (s) {
-      return new long[] {Math.min(s.cap, configured.maxBatchSize()),
-          Math.min(configured.maxWaitMs(), s.waitMs(targetMs, configured.maxWaitMs()))};
     }
   }
 

@@ -99,18 +99,15 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
     }
     long inferenceMicros = TimeUnit.NANOSECONDS.toMicros(result.engineNanos());
     estimates.record(version, result.engineNanos() / 1e6);
-    long oldestWaitMs = 0;
-    for (BufferedRequest r : live) {
-      oldestWaitMs = Math.max(oldestWaitMs, now - r.getEnqueuedAtMs());
-    }
-    adaptive.observe(version, live.size(), oldestWaitMs, result.engineNanos() / 1e6);
     metrics.batch(version, live.size(), result.engineNanos());
+    long oldestWaitMicros = 0;
     List<BufferedRequest> shadowed = new ArrayList<>();
     List<BatchResult.Outcome> shadowedOutcomes = new ArrayList<>();
     for (int i = 0; i < live.size(); i++) {
       BufferedRequest request = live.get(i);
       BatchResult.Outcome outcome = result.outcomes().get(i);
       long waited = queueWaitMicros(request, now);
+      oldestWaitMicros = Math.max(oldestWaitMicros, waited);
       metrics.queueWait(version, waited);
       publish(request, Responses.batched(request, outcome.isOk() ? Status.OK : Status.ERROR,
           outcome.error(), outcome.outputs(), waited, inferenceMicros, live.size(), workerId));
@@ -122,6 +119,7 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
         shadowedOutcomes.add(outcome);
       }
     }
+    adaptive.observe(version, live.size(), oldestWaitMicros / 1000, result.engineNanos() / 1e6);
     if (!shadowed.isEmpty()) {
       // After the primary answers are forwarded: a shadow can delay the commit, never the answers' content.
       context.forward(new Record<String, Object>(version.toString(),
