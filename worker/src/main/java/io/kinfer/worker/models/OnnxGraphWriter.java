@@ -13,7 +13,6 @@ public final class OnnxGraphWriter {
   private static final int IR_VERSION = 8;
   private static final int OPSET = 13;
   private static final int FLOAT = 1;
-  private static final int UINT8 = 2;
   private static final int INT8 = 3;
 
   private final String graphName;
@@ -28,17 +27,9 @@ public final class OnnxGraphWriter {
 
   /** A constant FP32 tensor, stored as raw little-endian data. */
   public OnnxGraphWriter initializer(String name, long[] dims, float[] values) {
-    Protobuf t = new Protobuf();
-    for (long d : dims) {
-      t.varint(1, d);
-    }
-    t.varint(2, FLOAT);
-    t.string(8, name);
     ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     raw.asFloatBuffer().put(values);
-    t.bytes(9, raw.array());
-    initializers.add(t);
-    return this;
+    return rawInitializer(name, dims, FLOAT, raw.array());
   }
 
   /** A constant INT8 tensor (quantized weights); {@code dims} empty for a scalar. */
@@ -46,11 +37,7 @@ public final class OnnxGraphWriter {
     return rawInitializer(name, dims, INT8, values);
   }
 
-  /** A constant UINT8 tensor (zero points); {@code dims} empty for a scalar. */
-  public OnnxGraphWriter initializerUint8(String name, long[] dims, byte[] values) {
-    return rawInitializer(name, dims, UINT8, values);
-  }
-
+  /** TensorProto: dims (1), data type (2), name (8), raw_data (9). */
   private OnnxGraphWriter rawInitializer(String name, long[] dims, int type, byte[] values) {
     Protobuf t = new Protobuf();
     for (long d : dims) {
