@@ -39,8 +39,7 @@ final class BacklogBench {
   static Map<String, Object> run(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory,
       ModelVersion version, Map<String, Object> workerSettings, long requests, String heap, PrintStream out)
       throws Exception {
-    Topics topics = new Topics("bench.backlog.requests", "bench.backlog.predictions", Topics.DEFAULT_DEAD_LETTERS,
-        Topics.DEFAULT_SHADOW, Topics.DEFAULT_COMPARISONS, Topics.DEFAULT_CONTROL, Topics.DEFAULT_STATUS);
+    Topics topics = BenchRun.topics("backlog");
     stack.createTopics(topics, 2);
     out.printf("Backlog: producing %,d requests...%n", requests);
     try (LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, topics.requests(), factory)) {
@@ -53,12 +52,7 @@ final class BacklogBench {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    Map<String, Object> settings = new LinkedHashMap<>(workerSettings);
-    settings.put(WorkerConfig.APPLICATION_ID_CONFIG, "bench-backlog");
-    settings.put(WorkerConfig.WORKER_ID_CONFIG, "bench-backlog");
-    settings.put(WorkerConfig.REQUESTS_TOPIC_CONFIG, topics.requests());
-    settings.put(WorkerConfig.PREDICTIONS_TOPIC_CONFIG, topics.predictions());
-    settings.put(WorkerConfig.MODELS_PRIMARY_CONFIG, version.model() + "=" + version.version());
+    Map<String, Object> settings = BenchRun.workerSettings(workerSettings, "backlog", topics, version);
     settings.put(WorkerConfig.HTTP_PORT_CONFIG, port);
     Path dir = Files.createTempDirectory("kinfer-backlog");
     Path file = ChildJvm.properties(dir.resolve("worker.properties"), stack.workerConfig(settings));

@@ -9,7 +9,6 @@ import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.Topics;
-import io.kinfer.worker.Worker;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.engine.EngineOptions;
 import io.kinfer.worker.engine.OnnxEngine;
@@ -24,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -90,23 +88,20 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-int8", description = "skip the INT8 version (engine rows/s, top-1 agreement with FP32)")
   boolean noInt8;
 
-  private Map<String, Object> int8(Path models, Map<Integer, Double> fp32) {
+  /** INT8 rows/s and agreement, on {@code onnx} where the FP32 version is loaded already. */
+  private Map<String, Object> int8(OnnxEngine onnx, ModelRepository repository, Map<Integer, Double> fp32) {
     ModelVersion q = new ModelVersion(version().model(), SampleModels.MLP_INT8_VERSION);
     Map<String, Object> r = new LinkedHashMap<>();
-    try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
-      ModelRepository repository = new ModelRepository(models, 1L << 31);
-      onnx.load(repository.load(version()));
-      onnx.load(repository.load(q));
-      Map<Integer, Double> rows = EngineBench.rowsPerSecond(onnx, q, factory("bench", 1), batchSizes, engineSeconds);
-      System.out.println("Engine: " + q + " (INT8) vs FP32, rows/s by batch size");
-      rows.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %5.2fx FP32%n", size, rps,
-          rps / fp32.get(size)));
-      double agreement = EngineBench.top1Agreement(onnx, version(), q, factory("agreement", 3), 2_000);
-      System.out.printf("  top-1 agreement INT8 vs FP32 on 2,000 requests: %.4f%n", agreement);
-      r.put("version", q.toString());
-      r.put("engine_rows_per_s", rows);
-      r.put("top1_agreement_vs_fp32", agreement);
-    }
+    onnx.load(repository.load(q));
+    Map<Integer, Double> rows = EngineBench.rowsPerSecond(onnx, q, factory("bench", 1), batchSizes, engineSeconds);
+    System.out.println("Engine: " + q + " (INT8) vs FP32, rows/s by batch size");
+    rows.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %5.2fx FP32%n", size, rps,
+        rps / fp32.get(size)));
+    double agreement = EngineBench.top1Agreement(onnx, version(), q, factory("agreement", 3), 2_000);
+    System.out.printf("  top-1 agreement INT8 vs FP32 on 2,000 requests: %.4f%n", agreement);
+    r.put("version", q.toString());
+    r.put("engine_rows_per_s", rows);
+    r.put("top1_agreement_vs_fp32", agreement);
     return r;
   }
 
@@ -157,28 +152,26 @@ public final class BenchCommand implements Callable<Integer> {
     ModelVersion mlp = version();
     results.put("model", mlp.toString());
     System.out.println("Engine: " + mlp + ", rows/s by batch size");
-    Map<Integer, Double> engine;
     try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
-      onnx.load(new ModelRepository(models, 1 << 30).load(mlp));
-      engine = EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), batchSizes, engineSeconds);
-    }
-    double base = engine.values().iterator().next();
-    engine.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %6.1fx batch %d%n",
-        size, rps, rps / base, batchSizes[0]));
-    results.put("engine_rows_per_s", engine);
-    if (!noInt8) {
-      results.put("int8", int8(models, engine));
-    }
-    if (!workerSet.isEmpty()) {
-      results.put("worker_settings", workerSet);
-    }
-    if (latency) {
-      try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
-        onnx.load(new ModelRepository(models, 1 << 30).load(mlp));
+      ModelRepository repository = new ModelRepository(models, 1L << 31);
+      onnx.load(repository.load(mlp));
+      Map<Integer, Double> engine = EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), batchSizes,
+          engineSeconds);
+      double base = engine.values().iterator().next();
+      engine.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %6.1fx batch %d%n",
+          size, rps, rps / base, batchSizes[0]));
+      results.put("engine_rows_per_s", engine);
+      if (!noInt8) {
+        results.put("int8", int8(onnx, repository, engine));
+      }
+      if (latency) {
         int full = maxBatch();
         fullBatchMs = full / EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), new int[] {full}, 1.0).get(full)
             * 1000;
       }
+    }
+    if (!workerSet.isEmpty()) {
+      results.put("worker_settings", workerSet);
     }
     if (e2eRequests > 0) {
       results.put("e2e", endToEnd());
@@ -478,15 +471,10 @@ public final class BenchCommand implements Callable<Integer> {
   private double drain(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, int maxBatch,
       String name, Map<String, Object> extra) throws Exception {
     String predictions = "bench.predictions." + name;
-    stack.createTopics(Topics.defaults().withPredictions(predictions), 2);
-    Map<String, Object> overrides = new LinkedHashMap<>(workerSet);
-    overrides.putAll(Map.of(
-        WorkerConfig.APPLICATION_ID_CONFIG, "bench-" + name,
-        WorkerConfig.WORKER_ID_CONFIG, "bench-" + name,
-        WorkerConfig.PREDICTIONS_TOPIC_CONFIG, predictions,
-        WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatch,
-        WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000,
-        WorkerConfig.MODELS_PRIMARY_CONFIG, version().model() + "=" + version().version()));
+    Topics topics = Topics.defaults().withPredictions(predictions); // every drain reads the one backlog
+    stack.createTopics(topics, 2);
+    Map<String, Object> overrides = BenchRun.workerSettings(workerSet, name, topics, version());
+    overrides.putAll(Map.of(WorkerConfig.MAX_BATCH_SIZE_CONFIG, maxBatch, WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000));
     overrides.putAll(extra);
     Map<String, Object> config = stack.workerConfig(overrides);
     if (isolate) {
@@ -497,10 +485,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory, null);
-        Worker worker = Worker.start(new WorkerConfig(config))) {
-      while (worker.state() != KafkaStreams.State.RUNNING) {
-        Thread.sleep(20); // polling a state; nothing to synchronise on
-      }
+        AutoCloseable worker = BenchRun.startWorker(config, null, name)) {
       long start = System.currentTimeMillis();
       long deadline = start + 600_000;
       while (tracker.answered() < e2eRequests && System.currentTimeMillis() < deadline) {

@@ -7,17 +7,12 @@ import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.Topics;
-import io.kinfer.worker.Worker;
-import io.kinfer.worker.WorkerMain;
-import io.kinfer.worker.config.WorkerConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * Open-loop latency at fixed shares of measured capacity. Each request's record timestamp is its
@@ -59,21 +54,14 @@ final class LatencyBench {
   static List<Point> run(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, ModelVersion version,
       Map<String, Object> workerOverrides, double capacity, double[] fractions, double secondsEach, String label,
       Path isolateDir, PrintStream out) throws Exception {
-    Topics topics = new Topics("bench." + label + ".requests", "bench." + label + ".predictions",
-        Topics.DEFAULT_DEAD_LETTERS,
-        Topics.DEFAULT_SHADOW, Topics.DEFAULT_COMPARISONS, Topics.DEFAULT_CONTROL, Topics.DEFAULT_STATUS);
+    Topics topics = BenchRun.topics(label);
     stack.createTopics(topics, 2);
-    Map<String, Object> overrides = new HashMap<>(workerOverrides);
-    overrides.put(WorkerConfig.APPLICATION_ID_CONFIG, "bench-" + label);
-    overrides.put(WorkerConfig.WORKER_ID_CONFIG, "bench-" + label);
-    overrides.put(WorkerConfig.REQUESTS_TOPIC_CONFIG, topics.requests());
-    overrides.put(WorkerConfig.PREDICTIONS_TOPIC_CONFIG, topics.predictions());
-    overrides.put(WorkerConfig.MODELS_PRIMARY_CONFIG, version.model() + "=" + version.version());
+    Map<String, Object> settings = BenchRun.workerSettings(workerOverrides, label, topics, version);
     List<Point> points = new ArrayList<>();
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, topics.predictions(),
             factory, null);
         LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, topics.requests(), factory);
-        AutoCloseable worker = startWorker(stack.workerConfig(overrides), isolateDir, label)) {
+        AutoCloseable worker = BenchRun.startWorker(stack.workerConfig(settings), isolateDir, label)) {
       long sent = 0;
       // Warm-up (JIT, connections, first transactions), not measured. A fresh JVM's JIT keeps
       // compiling for tens of seconds under load, so an isolated worker gets 20 s at half load.
@@ -108,19 +96,6 @@ final class LatencyBench {
       }
     }
     return points;
-  }
-
-  private static AutoCloseable startWorker(Map<String, Object> settings, Path isolateDir, String label)
-      throws Exception {
-    if (isolateDir != null) {
-      return ChildJvm.start(WorkerMain.class, List.of(ChildJvm.properties(isolateDir.resolve(label + ".properties"),
-          settings).toString()), "-Xmx1g", isolateDir.resolve(label + ".log"));
-    }
-    Worker worker = Worker.start(new WorkerConfig(settings));
-    while (worker.state() != KafkaStreams.State.RUNNING) {
-      Thread.sleep(20); // polling a state; nothing to synchronise on
-    }
-    return worker;
   }
 
   private static void awaitAnswered(PredictionTracker tracker, long count) throws InterruptedException {
