@@ -1,5 +1,6 @@
 package io.kinfer.ops.load;
 
+import io.kinfer.ops.security.ClientSettings;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.Status;
 import io.kinfer.schemas.registry.SchemaRegistry;
@@ -55,10 +56,8 @@ public final class PredictionTracker implements AutoCloseable {
   /** @param client Kafka client settings: bootstrap and, on a secured cluster, security */
   public PredictionTracker(Map<String, Object> client, SchemaRegistry registry, String topic,
       RequestFactory factory, Consumer<InferenceResponse> listener) {
-    Map<String, Object> config = new java.util.HashMap<>(client);
+    Map<String, Object> config = ClientSettings.committedReader(client);
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
     this.consumer = new KafkaConsumer<>(config,
         new StringDeserializer(), new AvroWireDeserializer<>(registry, InferenceResponse.getClassSchema()));

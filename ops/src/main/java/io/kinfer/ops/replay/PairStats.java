@@ -57,14 +57,6 @@ public final class PairStats {
     return baseline;
   }
 
-  public String candidate() {
-    return candidate;
-  }
-
-  public String subject() {
-    return candidate + " vs " + baseline;
-  }
-
   /**
    * One request both sides answered.
    *

@@ -41,11 +41,8 @@ public final class RangeReader implements AutoCloseable {
    * over. Records outside [start, end) or outside the time range are skipped.
    */
   public long read(TopicRange range, BooleanSupplier stop, ChunkHandler handler) throws Exception {
-    Map<TopicPartition, TopicRange.Part> open = new HashMap<>();
-    range.parts().stream().filter(p -> p.size() > 0).forEach(p -> open.put(p.partition(), p));
-    consumer.assign(new ArrayList<>(open.keySet()));
+    Map<TopicPartition, TopicRange.Part> open = assignAtStarts(range);
     consumer.resume(consumer.assignment());
-    open.values().forEach(p -> consumer.seek(p.partition(), p.start()));
     long handed = 0;
     while (!open.isEmpty() && !stop.getAsBoolean()) {
       List<ConsumerRecord<byte[], byte[]>> chunk = new ArrayList<>();
@@ -72,10 +69,7 @@ public final class RangeReader implements AutoCloseable {
 
   /** The earliest timestamp among the first record of each partition's slice (Long.MAX_VALUE if empty). */
   public long firstTimestamp(TopicRange range) {
-    Map<TopicPartition, TopicRange.Part> open = new HashMap<>();
-    range.parts().stream().filter(p -> p.size() > 0).forEach(p -> open.put(p.partition(), p));
-    consumer.assign(new ArrayList<>(open.keySet()));
-    open.values().forEach(p -> consumer.seek(p.partition(), p.start()));
+    Map<TopicPartition, TopicRange.Part> open = assignAtStarts(range);
     long earliest = Long.MAX_VALUE;
     long deadline = System.currentTimeMillis() + 30_000;
     while (!open.isEmpty() && System.currentTimeMillis() < deadline) {
@@ -94,6 +88,15 @@ public final class RangeReader implements AutoCloseable {
     }
     consumer.unsubscribe();
     return earliest;
+  }
+
+  /** Assigns the range's non-empty partitions, each at its start; returns them by partition. */
+  private Map<TopicPartition, TopicRange.Part> assignAtStarts(TopicRange range) {
+    Map<TopicPartition, TopicRange.Part> open = new HashMap<>();
+    range.parts().stream().filter(p -> p.size() > 0).forEach(p -> open.put(p.partition(), p));
+    consumer.assign(new ArrayList<>(open.keySet()));
+    open.values().forEach(p -> consumer.seek(p.partition(), p.start()));
+    return open;
   }
 
   @Override

@@ -220,18 +220,21 @@ public final class Replay {
       String id = request.getId().toString();
       Integer label = labels.get(id);
       List<Tensor> base = null;
+      int top1Base = -1;
       if (recorded != null) {
         InferenceResponse answer = recorded.take(id);
         if (answer != null && answer.getStatus() == Status.OK) {
           base = answer.getOutputs();
+          top1Base = top1(base);
           if (label != null && answer.getVersion() != null) {
-            ab.record(answer.getVersion().toString(), top1(base) == label);
+            ab.record(answer.getVersion().toString(), top1Base == label);
           }
         }
       } else {
         BatchResult.Outcome b = results.get(o.baselineVersion()).outcomes().get(i);
         if (b.isOk()) {
           base = b.outputs();
+          top1Base = top1(base);
         } else {
           perVersion.get(o.baselineVersion()).failed();
           failures.add(source, id, o.baselineVersion().toString(), b.error());
@@ -255,7 +258,6 @@ public final class Replay {
           continue;
         }
         double diff = ShadowComparator.compare(base, c.outputs()).maxAbsDiff();
-        int top1Base = top1(base);
         int top1Cand = top1(c.outputs());
         if (pair.record(source.timestamp(), diff, top1Base, top1Cand, label)) {
           Map<String, Object> line = new LinkedHashMap<>();
