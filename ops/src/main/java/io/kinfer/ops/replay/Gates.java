@@ -74,10 +74,6 @@ public final class Gates {
     return new Gates(out);
   }
 
-  public boolean isEmpty() {
-    return gates.isEmpty();
-  }
-
   public List<Gate> gates() {
     return gates;
   }
