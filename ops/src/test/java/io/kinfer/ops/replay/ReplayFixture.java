@@ -76,8 +76,8 @@ final class ReplayFixture {
     graph.node("MatMul", List.of(SampleModels.INPUT, "W"), SampleModels.OUTPUT, null, null);
     graph.output(SampleModels.OUTPUT, CLASSES);
     SampleModels.write(root, MODEL, version, graph.toByteArray(),
-        List.of(new TensorSpec(SampleModels.INPUT, "FP32", List.of(-1L, (long) FEATURES))),
-        List.of(new TensorSpec(SampleModels.OUTPUT, "FP32", List.of(-1L, (long) CLASSES))),
+        List.of(TensorSpec.of(SampleModels.INPUT, "FP32", FEATURES)),
+        List.of(TensorSpec.of(SampleModels.OUTPUT, "FP32", CLASSES)),
         "test: identity on the first ten features" + (swap01 ? ", classes 0 and 1 swapped" : ""));
   }
 

@@ -1,6 +1,5 @@
 package io.kinfer.worker.engine;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -10,109 +9,161 @@ import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.Tensor;
 import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.topology.infer.BatchResult.Outcome;
+import io.kinfer.worker.engine.RequestValidation.Checked;
 import io.kinfer.worker.repository.ModelConfig;
-import io.kinfer.worker.repository.ModelConfig.TensorSpec;
 import io.kinfer.worker.repository.ModelLoadException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * One loaded version: its session and signature. Builds each batch's input tensors in a per-thread
- * direct buffer that ONNX Runtime reads in place, copying raw request bytes without boxing.
+ * One loaded version: its session and signature. A batch's requests are validated, grouped (all
+ * together when the model may be padded, else by identical shape), cut into chunks of at most
+ * max_batch_size rows and max.batch.bytes per input, and each chunk runs as one ONNX Runtime call.
+ * Inputs are written into per-thread direct buffers that ONNX Runtime reads in place (raw request
+ * bytes in one bulk copy when no padding is needed); outputs whose shape is known in advance are
+ * written by ONNX Runtime into per-thread direct buffers too, and each request's answer is cut
+ * from there with one copy.
  */
 public final class LoadedModel implements AutoCloseable {
   private final OrtEnvironment env;
   private final OrtSession session;
   private final ModelConfig config;
+  private final Signature signature;
   private final List<Port> inputs;
   private final List<Port> outputs;
-  private final ThreadLocal<ByteBuffer[]> buffers;
+  private final ThreadLocal<ByteBuffer[]> inBuffers;
+  private final ThreadLocal<ByteBuffer[]> outBuffers;
   private final long maxTensorElements;
   private final long maxBatchBytes;
+  /** Outputs ONNX Runtime writes into our buffers (their shape follows from the inputs'). */
+  private final boolean[] pinnable;
   /** Batches hold the read side; close takes the write side, so a session is never closed mid-run. */
   private final ReadWriteLock inUse = new ReentrantReadWriteLock();
 
-  /** An input or output with its type and per-row size. */
-  record Port(String name, TensorType type, long rowElements, List<Long> rowShape, boolean allowNonFinite) {
-    static Port of(TensorSpec spec) {
-      List<Long> rowShape = new ArrayList<>(spec.shape());
-      rowShape.set(0, 1L);
-      return new Port(spec.name(), TensorType.of(spec.datatype()), spec.rowElements(), List.copyOf(rowShape),
-          spec.allowNonFinite());
-    }
-
-    int rowBytes() {
-      return (int) (rowElements * type.bytes);
-    }
-
-    String describe() {
-      return "'" + name + "' " + type.datatype + " " + rowShape;
-    }
-  }
-
-  private LoadedModel(OrtEnvironment env, OrtSession session, ModelConfig config, EngineOptions options) {
+  private LoadedModel(OrtEnvironment env, OrtSession session, ModelConfig config, Signature signature,
+      EngineOptions options) {
     this.maxTensorElements = options.maxTensorElements();
     this.maxBatchBytes = options.maxBatchBytes();
     this.env = env;
     this.session = session;
     this.config = config;
-    this.inputs = config.inputs().stream().map(Port::of).toList();
-    this.outputs = config.outputs().stream().map(Port::of).toList();
-    this.buffers = ThreadLocal.withInitial(() -> new ByteBuffer[inputs.size()]);
+    this.signature = signature;
+    this.inputs = signature.inputs;
+    this.outputs = signature.outputs;
+    this.inBuffers = ThreadLocal.withInitial(() -> new ByteBuffer[inputs.size()]);
+    this.outBuffers = ThreadLocal.withInitial(() -> new ByteBuffer[outputs.size()]);
+    this.pinnable = new boolean[outputs.size()];
+    for (int o = 0; o < outputs.size(); o++) {
+      pinnable[o] = !outputs.get(o).isZipMap() && knownShape(o);
+    }
   }
 
   static LoadedModel create(OrtEnvironment env, OrtSession session, ModelConfig config, EngineOptions options)
       throws OrtException {
-    LoadedModel model = new LoadedModel(env, session, config, options);
-    model.checkSignature(session.getInputInfo(), model.inputs, "input");
-    model.checkSignature(session.getOutputInfo(), model.outputs, "output");
-    return model;
+    Signature signature = new Signature(config);
+    signature.check(session.getInputInfo(), session.getOutputInfo(), config.maxBatchSize());
+    return new LoadedModel(env, session, config, signature, options);
   }
 
   public ModelConfig config() {
     return config;
   }
 
-  private void checkSignature(Map<String, NodeInfo> actual, List<Port> declared, String kind) {
-    if (!actual.keySet().equals(new java.util.HashSet<>(declared.stream().map(Port::name).toList()))) {
-      throw new ModelLoadException("model.json declares " + kind + "s " + declared.stream().map(Port::name).toList()
-          + " but model.onnx has " + actual.keySet());
-    }
-    for (Port port : declared) {
-      TensorInfo info = (TensorInfo) actual.get(port.name()).getInfo();
-      long[] shape = info.getShape();
-      boolean dimsMatch = shape.length == port.rowShape().size();
-      for (int i = 1; dimsMatch && i < shape.length; i++) {
-        dimsMatch = shape[i] < 0 || shape[i] == port.rowShape().get(i);
-      }
-      if (info.type != port.type().onnx || !dimsMatch) {
-        throw new ModelLoadException("model.json declares " + kind + " " + port.describe()
-            + " but model.onnx has " + info.type + " " + Arrays.toString(shape));
-      }
-    }
+  /** Why requests of different shapes are not padded into one batch, or null when they are. */
+  public String whyNotPaddable() {
+    return signature.whyNotPaddable;
   }
 
-  /** Runs zero-filled batches so the first real request does not pay for lazy initialisation. */
+  private boolean knownShape(int output) {
+    Port port = outputs.get(output);
+    for (int i = 1; i < port.rank(); i++) {
+      if (!port.dims().get(i).isFixed() && signature.follows[output][i] == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Runs zero-filled batches so the first real request does not pay for lazy initialisation, and
+   * checks that every output whose shape model.json ties to an input's really has that shape.
+   */
   void warmUp() throws OrtException {
-    for (int rows : new int[] {1, Math.max(1, Math.min(8, config.maxBatchSize()))}) {
+    int[][] trials = {{1, 2}, {Math.max(1, Math.min(8, config.maxBatchSize())), 3}};
+    for (int[] trial : trials) {
+      int rows = trial[0];
+      long[][] dims = new long[inputs.size()][];
+      for (int p = 0; p < inputs.size(); p++) {
+        Port port = inputs.get(p);
+        dims[p] = new long[port.rank()];
+        dims[p][0] = rows;
+        for (int i = 1; i < port.rank(); i++) {
+          var dim = port.dims().get(i);
+          dims[p][i] = dim.isFixed() ? dim.size() : Math.min(trial[1], config.maxDim(dim.symbol()));
+        }
+      }
       Map<String, OnnxTensor> feeds = new HashMap<>();
       try {
-        for (Port port : inputs) {
-          ByteBuffer zeros = ByteBuffer.allocateDirect(rows * port.rowBytes()).order(ByteOrder.nativeOrder());
-          feeds.put(port.name(), OnnxTensor.createTensor(env, zeros, batchShape(port, rows), port.type().onnx));
+        for (int p = 0; p < inputs.size(); p++) {
+          Port port = inputs.get(p);
+          ByteBuffer zeros = ByteBuffer.allocateDirect((int) (Blocks.elements(dims[p], 0) * port.type().bytes))
+              .order(ByteOrder.nativeOrder());
+          feeds.put(port.name(), OnnxTensor.createTensor(env, zeros, dims[p], port.type().onnx));
         }
-        session.run(feeds).close();
+        try (OrtSession.Result result = session.run(feeds)) {
+          checkWarmUpShapes(result, dims);
+        }
       } finally {
         feeds.values().forEach(OnnxTensor::close);
       }
     }
+  }
+
+  private void checkWarmUpShapes(OrtSession.Result result, long[][] inputDims) throws OrtException {
+    for (int o = 0; o < outputs.size(); o++) {
+      if (outputs.get(o).isZipMap()) {
+        try {
+          List<List<Tensor>> rows = new ArrayList<>();
+          for (int r = 0; r < inputDims[0][0]; r++) {
+            rows.add(new ArrayList<>());
+          }
+          OutputRows.zipMap(outputs.get(o), result.get(outputs.get(o).name()).orElseThrow(), rows);
+        } catch (IllegalStateException e) {
+          throw new ModelLoadException(config.name() + ":" + config.version() + ": " + e.getMessage(), e);
+        }
+      }
+      if (!pinnable[o]) {
+        continue;
+      }
+      long[] expected = outputDims(o, inputDims);
+      long[] got = ((TensorInfo) result.get(outputs.get(o).name()).orElseThrow().getInfo()).getShape();
+      if (!Arrays.equals(expected, got)) {
+        throw new ModelLoadException(config.name() + ":" + config.version() + ": output " + outputs.get(o).describe()
+            + " should have shape " + Arrays.toString(expected) + " for inputs shaped " + Arrays.deepToString(inputDims)
+            + ", but model.onnx returned " + Arrays.toString(got) + "; fix the output's dimension names in model.json"
+            + " (a name shared with an input dimension means 'same size as it')");
+      }
+    }
+  }
+
+  /** An output's shape for inputs of the given (batch) shapes: fixed sizes and followed input sizes. */
+  private long[] outputDims(int output, long[][] inputDims) {
+    Port port = outputs.get(output);
+    long[] dims = new long[port.rank()];
+    dims[0] = inputDims[0][0];
+    for (int i = 1; i < dims.length; i++) {
+      Signature.Source src = signature.follows[output][i];
+      dims[i] = src != null ? inputDims[src.input()][src.dim()] : port.dims().get(i).size();
+    }
+    return dims;
   }
 
   BatchResult infer(List<InferenceRequest> requests) {
@@ -128,68 +179,182 @@ public final class LoadedModel implements AutoCloseable {
     long start = System.nanoTime();
     int n = requests.size();
     Outcome[] outcomes = new Outcome[n];
-    List<Integer> valid = new ArrayList<>(n);
+    long[][][] shapes = new long[n][][];
+    Map<String, List<Integer>> groups = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
-      String error = RequestValidation.check(requests.get(i), inputs, config, maxTensorElements);
-      if (error == null) {
-        valid.add(i);
-      } else {
-        outcomes[i] = Outcome.failed(error);
+      Checked checked = RequestValidation.check(requests.get(i), inputs, config, maxTensorElements);
+      if (!checked.ok()) {
+        outcomes[i] = Outcome.failed(checked.error());
+        continue;
       }
+      shapes[i] = checked.shapes();
+      groups.computeIfAbsent(signature.paddable ? "" : Arrays.deepToString(shapes[i]), k -> new ArrayList<>()).add(i);
     }
-    if (!valid.isEmpty()) {
-      try {
-        run(requests, valid, outcomes);
-      } catch (OrtException e) {
-        throw new IllegalStateException("ONNX Runtime failed on a batch of " + valid.size() + " for "
-            + config.name() + ":" + config.version() + ": " + e.getMessage(), e);
+    for (List<Integer> group : groups.values()) {
+      for (List<Integer> chunk : chunks(group, shapes, outcomes)) {
+        try {
+          run(requests, chunk, shapes, outcomes);
+        } catch (OrtException e) {
+          throw new IllegalStateException("ONNX Runtime failed on a batch of " + chunk.size() + " for "
+              + config.name() + ":" + config.version() + ": " + e.getMessage(), e);
+        }
       }
     }
     return new BatchResult(Arrays.asList(outcomes), System.nanoTime() - start);
   }
 
-  private void run(List<InferenceRequest> requests, List<Integer> valid, Outcome[] outcomes) throws OrtException {
-    int rows = valid.size();
+  /**
+   * Cuts a group into engine calls of at most max_batch_size rows whose padded inputs stay within
+   * max.batch.bytes each; a request too large to run even alone is answered with an error.
+   */
+  private List<List<Integer>> chunks(List<Integer> group, long[][][] shapes, Outcome[] outcomes) {
+    List<List<Integer>> chunks = new ArrayList<>();
+    List<Integer> current = new ArrayList<>();
+    long[][] padded = null;
+    for (int i : group) {
+      long[][] widened = widen(padded, shapes[i]);
+      if (!current.isEmpty() && (current.size() >= config.maxBatchSize() || !fits(widened, current.size() + 1))) {
+        chunks.add(current);
+        current = new ArrayList<>();
+        widened = widen(null, shapes[i]);
+      }
+      if (!fits(widened, 1)) {
+        outcomes[i] = Outcome.failed("Request needs more than max.batch.bytes=" + maxBatchBytes + " for one input"
+            + " even alone (shapes " + Arrays.deepToString(shapes[i]) + ")");
+        continue;
+      }
+      current.add(i);
+      padded = widened;
+    }
+    if (!current.isEmpty()) {
+      chunks.add(current);
+    }
+    return chunks;
+  }
+
+  /** The element-wise maximum of a chunk's row shapes and one more request's. */
+  private static long[][] widen(long[][] padded, long[][] shape) {
+    if (padded == null) {
+      return shape;
+    }
+    long[][] out = new long[shape.length][];
+    for (int p = 0; p < shape.length; p++) {
+      out[p] = shape[p].clone();
+      for (int d = 1; d < out[p].length; d++) {
+        out[p][d] = Math.max(out[p][d], padded[p][d]);
+      }
+    }
+    return out;
+  }
+
+  private boolean fits(long[][] rowShapes, int rows) {
+    for (int p = 0; p < inputs.size(); p++) {
+      if (rows * Blocks.elements(rowShapes[p], 1) * inputs.get(p).type().bytes > maxBatchBytes) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void run(List<InferenceRequest> requests, List<Integer> rows, long[][][] shapes, Outcome[] outcomes)
+      throws OrtException {
+    int n = rows.size();
+    long[][] batchDims = new long[inputs.size()][];
+    for (int p = 0; p < inputs.size(); p++) {
+      batchDims[p] = shapes[rows.get(0)][p].clone();
+      for (int r : rows) {
+        for (int d = 1; d < batchDims[p].length; d++) {
+          batchDims[p][d] = Math.max(batchDims[p][d], shapes[r][p][d]);
+        }
+      }
+      batchDims[p][0] = n;
+    }
     Map<String, OnnxTensor> feeds = new HashMap<>();
+    Map<String, OnnxTensor> pinned = new HashMap<>();
     try {
-      ByteBuffer[] mine = buffers.get();
+      ByteBuffer[] mine = inBuffers.get();
       for (int p = 0; p < inputs.size(); p++) {
         Port port = inputs.get(p);
-        long bytes = (long) rows * port.rowBytes();
-        if (bytes > maxBatchBytes) {
-          // Thrown, not answered: failure isolation splits the batch into halves that fit.
-          throw new IllegalArgumentException("A batch of " + rows + " needs " + bytes + " input bytes for '"
-              + port.name() + "', over max.batch.bytes=" + maxBatchBytes);
-        }
-        ByteBuffer buf = ensure(mine, p, (int) bytes);
-        for (int i : valid) {
-          TensorWriter.write(find(requests.get(i), port.name()), port.type(), buf);
-        }
-        buf.flip();
-        feeds.put(port.name(), OnnxTensor.createTensor(env, buf, batchShape(port, rows), port.type().onnx));
-      }
-      try (OrtSession.Result result = session.run(feeds)) {
-        List<List<Tensor>> perRow = new ArrayList<>(rows);
-        for (int r = 0; r < rows; r++) {
-          perRow.add(new ArrayList<>(outputs.size()));
-        }
-        for (Port port : outputs) {
-          ByteBuffer all = ((OnnxTensor) result.get(port.name()).orElseThrow()).getByteBuffer();
-          int rowBytes = all.remaining() / rows;
-          for (int r = 0; r < rows; r++) {
-            byte[] row = new byte[rowBytes];
-            all.get(row);
-            perRow.get(r).add(Tensor.newBuilder().setName(port.name()).setDatatype(port.type().datatype)
-                .setShape(port.rowShape()).setRaw(ByteBuffer.wrap(row)).build());
+        ByteBuffer buf = ensure(mine, p, (int) (Blocks.elements(batchDims[p], 0) * port.type().bytes));
+        for (int r : rows) {
+          Tensor t = find(requests.get(r), port.name());
+          if (sameRow(shapes[r][p], batchDims[p])) {
+            TensorWriter.write(t, port.type(), buf);
+          } else {
+            Blocks.pad(TensorWriter.bytes(t, port.type(), Blocks.elements(shapes[r][p], 0)), shapes[r][p], buf,
+                batchDims[p], 1, port.type().bytes, port.pad());
           }
         }
-        for (int r = 0; r < rows; r++) {
-          outcomes[valid.get(r)] = Outcome.ok(perRow.get(r));
+        buf.flip();
+        feeds.put(port.name(), OnnxTensor.createTensor(env, buf, batchDims[p], port.type().onnx));
+      }
+      long[][] outDims = new long[outputs.size()][];
+      ByteBuffer[] outs = outBuffers.get();
+      java.util.Set<String> computed = new java.util.HashSet<>();
+      for (int o = 0; o < outputs.size(); o++) {
+        Port port = outputs.get(o);
+        if (!pinnable[o]) {
+          computed.add(port.name());
+          continue;
+        }
+        outDims[o] = outputDims(o, batchDims);
+        ByteBuffer buf = ensure(outs, o, (int) (Blocks.elements(outDims[o], 0) * port.type().bytes));
+        pinned.put(port.name(), OnnxTensor.createTensor(env, buf, outDims[o], port.type().onnx));
+      }
+      try (OrtSession.Result result = session.run(feeds, computed, pinned)) {
+        List<List<Tensor>> perRow = new ArrayList<>(n);
+        for (int r = 0; r < n; r++) {
+          perRow.add(new ArrayList<>(outputs.size()));
+        }
+        for (int o = 0; o < outputs.size(); o++) {
+          Port port = outputs.get(o);
+          if (port.isZipMap()) {
+            OutputRows.zipMap(port, result.get(port.name()).orElseThrow(), perRow);
+            continue;
+          }
+          ByteBuffer data;
+          if (pinnable[o]) {
+            data = outs[o].duplicate().order(ByteOrder.LITTLE_ENDIAN);
+          } else {
+            OnnxTensor tensor = (OnnxTensor) result.get(port.name()).orElseThrow();
+            outDims[o] = tensor.getInfo().getShape();
+            data = tensor.getByteBuffer(); // a copy: ONNX Runtime allocated this output itself
+          }
+          OutputRows.tensor(port, data, outDims[o], ownDims(o, outDims[o], rows, shapes), perRow);
+        }
+        for (int r = 0; r < n; r++) {
+          outcomes[rows.get(r)] = Outcome.ok(perRow.get(r));
         }
       }
     } finally {
       feeds.values().forEach(OnnxTensor::close);
+      pinned.values().forEach(OnnxTensor::close);
     }
+  }
+
+  /** Each row's own output shape: the batch's, with followed dimensions at that request's size. */
+  private long[][] ownDims(int output, long[] batchDims, List<Integer> rows, long[][][] shapes) {
+    long[][] own = new long[rows.size()][];
+    for (int r = 0; r < rows.size(); r++) {
+      own[r] = batchDims.clone();
+      own[r][0] = 1;
+      for (int i = 1; i < own[r].length; i++) {
+        Signature.Source src = signature.follows[output][i];
+        if (src != null) {
+          own[r][i] = shapes[rows.get(r)][src.input()][src.dim()];
+        }
+      }
+    }
+    return own;
+  }
+
+  private static boolean sameRow(long[] shape, long[] batchDims) {
+    for (int d = 1; d < shape.length; d++) {
+      if (shape[d] != batchDims[d]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static ByteBuffer ensure(ByteBuffer[] buffers, int index, int bytes) {
@@ -202,12 +367,6 @@ public final class LoadedModel implements AutoCloseable {
     buf.clear();
     buf.limit(bytes);
     return buf;
-  }
-
-  private static long[] batchShape(Port port, int rows) {
-    long[] shape = port.rowShape().stream().mapToLong(Long::longValue).toArray();
-    shape[0] = rows;
-    return shape;
   }
 
   static Tensor find(InferenceRequest request, String name) {

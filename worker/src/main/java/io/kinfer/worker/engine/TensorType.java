@@ -26,6 +26,22 @@ enum TensorType {
     this.bytes = bytes;
   }
 
+  /** One element of value {@code v} in little-endian bytes: the pad pattern of an input. */
+  byte[] encode(double v) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    switch (this) {
+      case FP32 -> b.putFloat((float) v);
+      case FP64 -> b.putDouble(v);
+      case FP16 -> b.putShort(ai.onnxruntime.platform.Fp16Conversions.floatToFp16((float) v));
+      case INT64 -> b.putLong((long) v);
+      case INT32 -> b.putInt((int) v);
+      case INT16 -> b.putShort((short) v);
+      case INT8, UINT8 -> b.put((byte) (long) v);
+      case BOOL -> b.put((byte) (v != 0 ? 1 : 0));
+    }
+    return b.array();
+  }
+
   static TensorType of(String datatype) {
     return Arrays.stream(values()).filter(t -> t.datatype.name().equals(datatype)).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("Unsupported tensor datatype '" + datatype

@@ -124,8 +124,8 @@ public final class SampleModels {
     int classes = widths[widths.length - 1];
     graph.output(OUTPUT, classes);
     return write(root, name, version, graph.toByteArray(),
-        List.of(new TensorSpec(INPUT, "FP32", List.of(-1L, (long) widths[0]))),
-        List.of(new TensorSpec(OUTPUT, "FP32", List.of(-1L, (long) classes))),
+        List.of(TensorSpec.of(INPUT, "FP32", widths[0])),
+        List.of(TensorSpec.of(OUTPUT, "FP32", classes)),
         description + (lastLayerNoise > 0 ? "; output layer perturbed by " + lastLayerNoise : ""));
   }
 

@@ -1,14 +1,25 @@
 package io.kinfer.worker.repository;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A version's {@code model.json}, Triton-style: what the model takes and returns, its largest batch,
  * and the sha256 of {@code model.onnx} that must match before it is loaded.
+ *
+ * @param allowPadding false when requests of different shapes must never share a batch (each
+ *     batch then holds requests of one shape); null or true lets the batcher pad
+ * @param maxDims upper bound per symbolic dimension (e.g. {@code "sequence_length": 512} for a
+ *     transformer's position table), checked on every request before anything is allocated
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelConfig(
     @JsonProperty("name") String name,
     @JsonProperty("version") String version,
@@ -16,30 +27,128 @@ public record ModelConfig(
     @JsonProperty("inputs") List<TensorSpec> inputs,
     @JsonProperty("outputs") List<TensorSpec> outputs,
     @JsonProperty("sha256") String sha256,
-    @JsonProperty("description") String description) {
+    @JsonProperty("description") String description,
+    @JsonProperty("allow_padding") Boolean allowPadding,
+    @JsonProperty("max_dims") Map<String, Long> maxDims) {
+
+  public ModelConfig(String name, String version, int maxBatchSize, List<TensorSpec> inputs, List<TensorSpec> outputs,
+      String sha256, String description) {
+    this(name, version, maxBatchSize, inputs, outputs, sha256, description, null, null);
+  }
+
+  public ModelConfig {
+    inputs = inputs == null ? List.of() : List.copyOf(inputs);
+    outputs = outputs == null ? List.of() : List.copyOf(outputs);
+    maxDims = maxDims == null ? null : Map.copyOf(maxDims);
+  }
+
+  public boolean paddingAllowed() {
+    return allowPadding == null || allowPadding;
+  }
+
+  /** The bound of a symbolic dimension, or {@link Long#MAX_VALUE} when model.json sets none. */
+  public long maxDim(String symbol) {
+    Long max = symbol == null || maxDims == null ? null : maxDims.get(symbol);
+    return max == null ? Long.MAX_VALUE : max;
+  }
 
   /**
-   * One input or output; {@code shape} includes the batch dimension as -1 (e.g. [-1, 32]). NaN and
-   * Infinity are refused in floating-point inputs unless {@code allow_non_finite} is true.
+   * One input or output. {@code shape} includes the batch dimension first; each dimension is a
+   * size, -1 (variable) or a symbolic name taken from the ONNX graph (variable; two dimensions with
+   * one name always have the same size, which is how an output dimension says which input
+   * dimension it follows). NaN and Infinity are refused in floating-point inputs unless {@code
+   * allow_non_finite} is true. An input is padded with {@code pad} (default 0) when it shares a
+   * batch with longer requests, unless {@code allow_padding} is false. {@code classes} names the
+   * class ids (numbers or strings) of a probability output that the model returns as a ZipMap (a sequence of maps): the
+   * worker answers it as an FP32 tensor in that order.
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record TensorSpec(
       @JsonProperty("name") String name,
       @JsonProperty("datatype") String datatype,
-      @JsonProperty("shape") List<Long> shape,
-      @JsonProperty("allow_non_finite") boolean allowNonFinite) {
+      @JsonProperty("shape") List<Dim> shape,
+      @JsonProperty("allow_non_finite") Boolean allowNonFinite,
+      @JsonProperty("pad") Double pad,
+      @JsonProperty("allow_padding") Boolean allowPadding,
+      @JsonProperty("classes") List<String> classes) {
 
-    public TensorSpec(String name, String datatype, List<Long> shape) {
-      this(name, datatype, shape, false);
+    public TensorSpec {
+      shape = shape == null ? List.of() : List.copyOf(shape);
+      classes = classes == null ? null : List.copyOf(classes);
     }
 
-    /** Elements in one row: the product of the non-batch dimensions. */
-    public long rowElements() {
-      long n = 1;
-      for (int i = 1; i < shape.size(); i++) {
-        n *= shape.get(i);
+    public TensorSpec(String name, String datatype, List<Dim> shape) {
+      this(name, datatype, shape, null, null, null, null);
+    }
+
+    /** A spec with a variable batch dimension first, then the given sizes (-1 for variable). */
+    public static TensorSpec of(String name, String datatype, long... dims) {
+      Dim[] all = new Dim[dims.length + 1];
+      all[0] = Dim.variable(null);
+      for (int i = 0; i < dims.length; i++) {
+        all[i + 1] = dims[i] < 0 ? Dim.variable(null) : Dim.fixed(dims[i]);
       }
-      return n;
+      return new TensorSpec(name, datatype, Arrays.asList(all));
+    }
+
+    public boolean nonFiniteAllowed() {
+      return allowNonFinite != null && allowNonFinite;
+    }
+
+    public double padValue() {
+      return pad == null ? 0 : pad;
+    }
+
+    public boolean paddingAllowed() {
+      return allowPadding == null || allowPadding;
+    }
+
+    public int rank() {
+      return shape.size();
+    }
+  }
+
+  /**
+   * One dimension: a fixed size, or variable with an optional symbolic name. Written to JSON as the
+   * size, the name, or -1.
+   */
+  public record Dim(long size, String symbol) {
+    public static Dim fixed(long size) {
+      return new Dim(size, null);
+    }
+
+    public static Dim variable(String symbol) {
+      return new Dim(-1, symbol == null || symbol.isBlank() ? null : symbol);
+    }
+
+    public boolean isFixed() {
+      return size >= 0;
+    }
+
+    @JsonCreator
+    static Dim parse(Object json) {
+      if (json instanceof Number n) {
+        long v = n.longValue();
+        if (v < -1 || n.doubleValue() != v) {
+          throw new IllegalArgumentException("A dimension is a size >= 0, -1 or a name, got " + json);
+        }
+        return v == -1 ? variable(null) : fixed(v);
+      }
+      if (json instanceof String s && !s.isBlank()) {
+        return variable(s);
+      }
+      throw new IllegalArgumentException("A dimension is a size >= 0, -1 or a name, got " + json);
+    }
+
+    @JsonValue
+    Object json() {
+      return isFixed() ? (Object) size : symbol != null ? symbol : (Object) (-1L);
+    }
+
+    @Override
+    public String toString() {
+      return String.valueOf(json());
     }
   }
 }

@@ -100,17 +100,22 @@ public final class ModelRepository {
   }
 
   private Path confined(ModelVersion version) {
+    checkNames(version);
+    Path dir = root.resolve(version.model()).resolve(version.version());
+    if (!Files.isDirectory(dir)) {
+      throw new ModelLoadException("Model " + version + " not found: no directory " + dir);
+    }
+    return checkInside(dir);
+  }
+
+  /** Model names and versions become directory names: letters, digits, '.', '_' and '-', no '..'. */
+  public static void checkNames(ModelVersion version) {
     for (String part : List.of(version.model(), version.version())) {
       if (!SAFE_NAME.matcher(part).matches() || part.contains("..")) {
         throw new ModelLoadException("Illegal model name or version '" + part
             + "': letters, digits, '.', '_' and '-' only, no '..'");
       }
     }
-    Path dir = root.resolve(version.model()).resolve(version.version());
-    if (!Files.isDirectory(dir)) {
-      throw new ModelLoadException("Model " + version + " not found: no directory " + dir);
-    }
-    return checkInside(dir);
   }
 
   private Path confinedFile(Path dir, String name) {

