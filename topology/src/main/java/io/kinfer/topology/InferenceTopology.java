@@ -73,7 +73,7 @@ public final class InferenceTopology {
     InferenceTimeEstimates estimates = new InferenceTimeEstimates();
     AdaptiveBatching adaptive = new AdaptiveBatching(config.latencyTargetMs(), ADAPTIVE_STEP);
     BatchPolicy defaults = new BatchPolicy(config.maxBatchSize(), config.maxWait().toMillis(),
-        config.punctuateInterval().toMillis());
+        config.punctuateInterval().toMillis(), config.maxBatchElements());
     Topology topology = new Topology();
     topology.addSource(SOURCE, Serdes.String().deserializer(),
         new AvroWireDeserializer<InferenceRequest>(registry, InferenceRequest.getClassSchema()),
@@ -82,7 +82,8 @@ public final class InferenceTopology {
         topics.requests(), metrics, worker), SOURCE);
     topology.addProcessor(BATCH,
         () -> new BatchProcessor(BATCH_STORE, INFER, PREDICTIONS_SINK, model -> routes.policy(model, defaults),
-            config.punctuateInterval(), config.maxBufferedRequests(), estimates, adaptive, metrics, worker),
+            engine::maxBatchSize, config.punctuateInterval(), config.maxBufferedRequests(), estimates, adaptive,
+            metrics, worker),
         ROUTE);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BATCH_STORE),
             Serdes.String(), AvroSerdes.<BufferedRequest>value(registry, BufferedRequest.getClassSchema()))

@@ -11,9 +11,16 @@ import java.time.Duration;
  * @param maxBufferedRequests per task; above it new requests are answered REJECTED
  * @param workerId written into every response
  * @param engineRetryBackoffMs pauses before retrying a batch the engine failed entirely
+ * @param maxBatchElements padded-element budget of one batch (rows x longest row); 0 for none
  */
 public record TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait,
-    int maxBufferedRequests, String workerId, long[] engineRetryBackoffMs, long latencyTargetMs) {
+    int maxBufferedRequests, String workerId, long[] engineRetryBackoffMs, long latencyTargetMs,
+    long maxBatchElements) {
+
+  public TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait, int maxBufferedRequests, String workerId,
+      long[] engineRetryBackoffMs, long latencyTargetMs) {
+    this(topics, maxBatchSize, maxWait, maxBufferedRequests, workerId, engineRetryBackoffMs, latencyTargetMs, 0);
+  }
 
   /** Waits before retrying a batch the engine failed entirely; then its requests are answered ERROR. */
   public static final long[] DEFAULT_ENGINE_RETRY_BACKOFF_MS = {100, 400, 1600};
@@ -33,6 +40,9 @@ public record TopologyConfig(Topics topics, int maxBatchSize, Duration maxWait,
     }
     if (latencyTargetMs < 0) {
       throw new IllegalArgumentException("latencyTargetMs must be >= 0 (0 = fixed batching), was " + latencyTargetMs);
+    }
+    if (maxBatchElements < 0) {
+      throw new IllegalArgumentException("maxBatchElements must be >= 0 (0 = no budget), was " + maxBatchElements);
     }
     if (maxWait.isNegative()) {
       throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);

@@ -111,6 +111,46 @@ class InferenceTopologyTest {
     assertThat(engine.batchSizes).containsExactly(4);
   }
 
+  @Test
+  void shouldNeverHandTheModelMoreRowsThanItsMaxBatchSize() {
+    engine.maxBatch = 3;
+    start(8, Duration.ofMillis(10), 1000);
+    for (int i = 0; i < 8; i++) {
+      send(request("r" + i, "mlp", i));
+    }
+    driver.advanceWallClockTime(Duration.ofMillis(20));
+
+    assertThat(predictions.readValuesToList()).extracting(InferenceResponse::getId)
+        .containsExactly("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7");
+    assertThat(engine.batchSizes).containsExactly(3, 3, 2);
+  }
+
+  @Test
+  void shouldAnswerEachKeyInRequestOrderWhenLengthsAreGrouped() {
+    start(8, Duration.ofMillis(10), 1000);
+    // key K: a long request, then a short one that is similar in length to the oldest request
+    sendKeyed("A", request("a", "mlp", new float[4]));
+    sendKeyed("K", request("k1", "mlp", new float[40]));
+    sendKeyed("K", request("k2", "mlp", new float[4]));
+    sendKeyed("K", InferenceRequest.newBuilder(request("k3", "mlp", new float[4]))
+        .setDeadline(START.plusMillis(1)).build()); // expires while buffered
+    sendKeyed("B", request("b", "mlp", new float[4]));
+    driver.advanceWallClockTime(Duration.ofMillis(20));
+
+    List<InferenceResponse> out = predictions.readValuesToList();
+    assertThat(out).extracting(InferenceResponse::getId).containsExactlyInAnyOrder("a", "k1", "k2", "k3", "b");
+    assertThat(out.stream().filter(r -> r.getId().startsWith("k")).map(InferenceResponse::getId))
+        .containsExactly("k1", "k2", "k3");
+    assertThat(out.stream().filter(r -> r.getId().equals("k3")).findFirst().orElseThrow().getStatus())
+        .isEqualTo(Status.EXPIRED);
+    assertThat(engine.batchSizes).as("a and b batched apart from the long k1, then k1, then k2 (k3 expired)")
+        .containsExactly(2, 1, 1);
+  }
+
+  private void sendKeyed(String key, InferenceRequest request) {
+    requests.pipeInput(key, requestSerializer.serialize(Topics.DEFAULT_REQUESTS, request));
+  }
+
   /** The batch buffer's changelog, as the driver captured it: key → value (null for a tombstone), in order. */
   private List<TestRecord<String, byte[]>> bufferChangelog() {
     return driver.createOutputTopic("kinfer-test-" + InferenceTopology.BATCH_STORE + "-changelog",

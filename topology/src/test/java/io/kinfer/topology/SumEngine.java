@@ -22,6 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class SumEngine implements InferenceEngine {
   public final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+  /** The model's max_batch_size, as model.json would declare it. */
+  public volatile int maxBatch = Integer.MAX_VALUE;
   private final Set<ModelVersion> loaded;
 
   public SumEngine(ModelVersion... loaded) {
@@ -31,6 +33,11 @@ public final class SumEngine implements InferenceEngine {
   @Override
   public Set<ModelVersion> loaded() {
     return loaded;
+  }
+
+  @Override
+  public int maxBatchSize(ModelVersion version) {
+    return maxBatch;
   }
 
   @Override

@@ -13,15 +13,30 @@ public final class BatchPolicy {
   private final int maxBatchSize;
   private final long maxWaitMs;
   private final long checkIntervalMs;
+  private final long maxBatchElements;
 
   /**
    * @param checkIntervalMs how often the caller re-checks; a deadline is met only if the batch is
    *     dispatched at least this long before the last moment, since the next check may be too late
    */
   public BatchPolicy(int maxBatchSize, long maxWaitMs, long checkIntervalMs) {
+    this(maxBatchSize, maxWaitMs, checkIntervalMs, 0);
+  }
+
+  /**
+   * @param maxBatchElements budget of padded elements per batch (rows x the longest row, as Hugging
+   *     Face TEI's max_batch_tokens); 0 for none
+   */
+  public BatchPolicy(int maxBatchSize, long maxWaitMs, long checkIntervalMs, long maxBatchElements) {
     this.maxBatchSize = maxBatchSize;
     this.maxWaitMs = maxWaitMs;
     this.checkIntervalMs = checkIntervalMs;
+    this.maxBatchElements = maxBatchElements;
+  }
+
+  /** The padded-element budget of one batch; {@link Long#MAX_VALUE} when there is none. */
+  public long maxBatchElements() {
+    return maxBatchElements > 0 ? maxBatchElements : Long.MAX_VALUE;
   }
 
   public int maxBatchSize() {
@@ -35,7 +50,7 @@ public final class BatchPolicy {
   /** A copy with the given bounds replaced (null keeps the current one). */
   public BatchPolicy with(Integer newMaxBatchSize, Long newMaxWaitMs) {
     return new BatchPolicy(newMaxBatchSize == null ? maxBatchSize : newMaxBatchSize,
-        newMaxWaitMs == null ? maxWaitMs : newMaxWaitMs, checkIntervalMs);
+        newMaxWaitMs == null ? maxWaitMs : newMaxWaitMs, checkIntervalMs, maxBatchElements);
   }
 
   /**
@@ -47,10 +62,21 @@ public final class BatchPolicy {
    */
   public long decide(int buffered, long oldestEnqueuedMs, long earliestDeadlineMs, long nowMs,
       long expectedInferenceMs) {
+    return decide(buffered, 0, oldestEnqueuedMs, earliestDeadlineMs, nowMs, expectedInferenceMs);
+  }
+
+  /**
+   * As {@link #decide(int, long, long, long, long)}, also dispatching when the buffered requests'
+   * elements fill the element budget (a full batch of long requests need not wait for more rows).
+   *
+   * @param bufferedElements the summed elements (longest input) of the buffered requests
+   */
+  public long decide(int buffered, long bufferedElements, long oldestEnqueuedMs, long earliestDeadlineMs,
+      long nowMs, long expectedInferenceMs) {
     if (buffered == 0) {
       return IDLE;
     }
-    if (buffered >= maxBatchSize) {
+    if (buffered >= maxBatchSize || bufferedElements >= maxBatchElements()) {
       return 0;
     }
     long untilMaxWait = oldestEnqueuedMs + maxWaitMs - nowMs;

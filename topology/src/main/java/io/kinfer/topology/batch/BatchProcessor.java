@@ -7,12 +7,12 @@ import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.publish.ResponseHeaders;
 import io.kinfer.topology.publish.Responses;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -37,6 +37,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private final String inferChild;
   private final String rejectChild;
   private final Function<String, BatchPolicy> policies;
+  private final ToIntFunction<ModelVersion> modelMaxBatch;
   private final Duration punctuateInterval;
   private final int maxBuffered;
   private final InferenceTimeEstimates estimates;
@@ -44,19 +45,23 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private final PipelineMetrics metrics;
   private final String workerId;
 
-  private final Map<ModelVersion, Group> groups = new HashMap<>();
+  private final Map<ModelVersion, WaitingRequests> groups = new HashMap<>();
   private ProcessorContext<String, Object> context;
   private KeyValueStore<String, BufferedRequest> store;
   private long nextSeq;
   private int buffered;
 
+  /**
+   * @param modelMaxBatch the most rows a version takes in one call (its model.json); caps every batch
+   */
   public BatchProcessor(String storeName, String inferChild, String rejectChild, Function<String, BatchPolicy> policies,
-      Duration punctuateInterval, int maxBuffered, InferenceTimeEstimates estimates, AdaptiveBatching adaptive,
+      ToIntFunction<ModelVersion> modelMaxBatch, Duration punctuateInterval, int maxBuffered, InferenceTimeEstimates estimates, AdaptiveBatching adaptive,
       PipelineMetrics metrics, String workerId) {
     this.storeName = storeName;
     this.inferChild = inferChild;
     this.rejectChild = rejectChild;
     this.policies = policies;
+    this.modelMaxBatch = modelMaxBatch;
     this.punctuateInterval = punctuateInterval;
     this.maxBuffered = maxBuffered;
     this.estimates = estimates;
@@ -89,47 +94,49 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     ModelVersion version = new ModelVersion(request.getRequest().getModel(), request.getVersion());
     String key = storeKey(version, nextSeq++);
     store.put(key, request);
-    Group group = groups.computeIfAbsent(version, v -> new Group());
+    WaitingRequests group = groups.computeIfAbsent(version, v -> new WaitingRequests());
     group.add(key, request);
     buffered++;
     metrics.buffered(buffered);
     BatchPolicy policy = policy(version);
-    if (group.size() >= policy.maxBatchSize()) {
+    if (group.size() >= policy.maxBatchSize() || group.elements() >= policy.maxBatchElements()) {
       dispatch(version, group, policy, context.currentSystemTimeMs());
     }
   }
 
   private void dispatchDue(long nowMs) {
-    for (Map.Entry<ModelVersion, Group> entry : groups.entrySet()) {
-      Group group = entry.getValue();
+    for (Map.Entry<ModelVersion, WaitingRequests> entry : groups.entrySet()) {
+      WaitingRequests group = entry.getValue();
       BatchPolicy policy = policy(entry.getKey());
       long expected = estimates.expectedMillis(entry.getKey());
-      while (group.size() > 0
-          && policy.decide(group.size(), group.oldestEnqueuedMs(), group.earliestDeadlineMs(), nowMs, expected) == 0) {
+      while (group.size() > 0 && policy.decide(group.size(), group.elements(), group.oldestEnqueuedMs(),
+          group.earliestDeadlineMs(), nowMs, expected) == 0) {
         dispatch(entry.getKey(), group, policy, nowMs);
       }
     }
   }
 
-  /** The configured (or plan's) bounds, narrowed by adaptive batching when a latency target is set. */
+  /**
+   * The configured (or plan's) bounds, narrowed by adaptive batching when a latency target is set,
+   * never above the model's own max_batch_size.
+   */
   private BatchPolicy policy(ModelVersion version) {
-    return adaptive.limit(version, policies.apply(version.model()));
+    BatchPolicy policy = adaptive.limit(version, policies.apply(version.model()));
+    int modelMax = modelMaxBatch.applyAsInt(version);
+    return policy.maxBatchSize() > modelMax ? policy.with(modelMax, null) : policy;
   }
 
-  private void dispatch(ModelVersion version, Group group, BatchPolicy policy, long nowMs) {
+  private void dispatch(ModelVersion version, WaitingRequests group, BatchPolicy policy, long nowMs) {
     if (adaptive.enabled()) { // the limits move only with each batch's feedback: once per batch is enough
       metrics.batchLimits(version, policy.maxBatchSize(), policy.maxWaitMs());
     }
-    int n = Math.min(group.size(), policy.maxBatchSize());
-    List<BufferedRequest> requests = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      BufferedRequest request = group.peekRequest();
+    List<BufferedRequest> requests = new ArrayList<>();
+    for (WaitingRequests.Entry entry : group.take(policy.maxBatchSize(), policy.maxBatchElements())) {
       // put(key, null) deletes like delete(key) but does not decode the old value back.
-      store.put(group.poll(), null);
-      requests.add(request);
+      store.put(entry.storeKey(), null);
+      requests.add(entry.request());
     }
-    group.refreshEarliestDeadline();
-    buffered -= n;
+    buffered -= requests.size();
     metrics.buffered(buffered);
     if (!requests.isEmpty()) {
       context.forward(new Record<>(version.toString(), new Batch(version, requests, nowMs), nowMs), inferChild);
@@ -145,7 +152,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
         KeyValue<String, BufferedRequest> entry = it.next();
         String[] parts = entry.key.split(String.valueOf(SEP), 3);
         ModelVersion version = new ModelVersion(parts[0], parts[1]);
-        groups.computeIfAbsent(version, v -> new Group()).add(entry.key, entry.value);
+        groups.computeIfAbsent(version, v -> new WaitingRequests()).add(entry.key, entry.value);
         nextSeq = Math.max(nextSeq, Long.parseUnsignedLong(parts[2], 16) + 1);
         buffered++;
       }
@@ -159,51 +166,4 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     return version.model() + SEP + version.version() + SEP + "0".repeat(16 - hex.length()) + hex;
   }
 
-  /** Index of one model version's buffered requests, oldest first. */
-  private static final class Group {
-    private final ArrayDeque<String> keys = new ArrayDeque<>();
-    private final ArrayDeque<BufferedRequest> requests = new ArrayDeque<>();
-    private final ArrayDeque<Long> deadlines = new ArrayDeque<>();
-    private long earliestDeadline = BatchPolicy.NO_DEADLINE;
-
-    void add(String key, BufferedRequest request) {
-      keys.add(key);
-      requests.add(request);
-      long deadline = request.getRequest().getDeadline() == null
-          ? BatchPolicy.NO_DEADLINE : request.getRequest().getDeadline().toEpochMilli();
-      deadlines.add(deadline);
-      earliestDeadline = Math.min(earliestDeadline, deadline);
-    }
-
-    BufferedRequest peekRequest() {
-      return requests.peek();
-    }
-
-    String poll() {
-      requests.poll();
-      deadlines.poll();
-      return keys.poll();
-    }
-
-    /** After polling a batch: the removed requests may have held the earliest deadline. */
-    void refreshEarliestDeadline() {
-      long earliest = BatchPolicy.NO_DEADLINE;
-      for (long deadline : deadlines) {
-        earliest = Math.min(earliest, deadline);
-      }
-      earliestDeadline = earliest;
-    }
-
-    int size() {
-      return keys.size();
-    }
-
-    long oldestEnqueuedMs() {
-      return requests.isEmpty() ? Long.MAX_VALUE : requests.peek().getEnqueuedAtMs();
-    }
-
-    long earliestDeadlineMs() {
-      return earliestDeadline;
-    }
-  }
 }

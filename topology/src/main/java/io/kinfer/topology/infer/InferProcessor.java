@@ -69,19 +69,51 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
     long now = context.currentSystemTimeMs();
     List<BufferedRequest> live = new ArrayList<>(batch.requests().size());
     for (BufferedRequest request : batch.requests()) {
-      if (isExpired(request.getRequest(), now)) {
-        publish(request, Responses.batched(request, Status.EXPIRED,
-            "Deadline passed before inference", List.of(), queueWaitMicros(request, now), 0, 0, workerId));
-      } else {
+      if (!isExpired(request.getRequest(), now)) {
         live.add(request);
       }
     }
-    if (!live.isEmpty()) {
-      run(batch.version(), live, now);
+    BatchResult result = live.isEmpty() ? null : run(batch.version(), live);
+    // Answers go out in the batch's (arrival) order, expired ones included: a consumer that keeps
+    // the latest answer per key must not see an older request's answer last.
+    long inferenceMicros = result == null ? 0 : TimeUnit.NANOSECONDS.toMicros(result.engineNanos());
+    long oldestWaitMicros = 0;
+    List<BufferedRequest> shadowed = new ArrayList<>();
+    List<BatchResult.Outcome> shadowedOutcomes = new ArrayList<>();
+    int next = 0;
+    for (BufferedRequest request : batch.requests()) {
+      long waited = queueWaitMicros(request, now);
+      if (next >= live.size() || live.get(next) != request) {
+        publish(request, Responses.batched(request, Status.EXPIRED,
+            "Deadline passed before inference", List.of(), waited, 0, 0, workerId));
+        continue;
+      }
+      BatchResult.Outcome outcome = result.outcomes().get(next++);
+      oldestWaitMicros = Math.max(oldestWaitMicros, waited);
+      metrics.queueWait(batch.version(), waited);
+      publish(request, Responses.batched(request, outcome.isOk() ? Status.OK : Status.ERROR,
+          outcome.error(), outcome.outputs(), waited, inferenceMicros, live.size(), workerId));
+      if (!outcome.isOk()) {
+        deadLetter(request, outcome.error());
+      }
+      if (outcome.isOk() && !request.getShadows().isEmpty()) {
+        shadowed.add(request);
+        shadowedOutcomes.add(outcome);
+      }
+    }
+    if (result == null) {
+      return;
+    }
+    adaptive.observe(batch.version(), live.size(), oldestWaitMicros / 1000, result.engineNanos() / 1e6);
+    if (!shadowed.isEmpty()) {
+      // After the primary answers are forwarded: a shadow can delay the commit, never the answers' content.
+      context.forward(new Record<String, Object>(batch.version().toString(),
+          new ShadowWork(batch.version(), shadowed, shadowedOutcomes, inferenceMicros), now), shadowChild);
     }
   }
 
-  private void run(ModelVersion version, List<BufferedRequest> live, long now) {
+  /** One isolated engine run of the live requests, with its health and timing bookkeeping. */
+  private BatchResult run(ModelVersion version, List<BufferedRequest> live) {
     List<InferenceRequest> requests = new ArrayList<>(live.size());
     live.forEach(r -> requests.add(r.getRequest()));
     FailureIsolation.Isolated isolated = isolation.run(version, requests);
@@ -97,34 +129,9 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
             isolated.engineCalls());
       }
     }
-    long inferenceMicros = TimeUnit.NANOSECONDS.toMicros(result.engineNanos());
     estimates.record(version, result.engineNanos() / 1e6);
     metrics.batch(version, live.size(), result.engineNanos());
-    long oldestWaitMicros = 0;
-    List<BufferedRequest> shadowed = new ArrayList<>();
-    List<BatchResult.Outcome> shadowedOutcomes = new ArrayList<>();
-    for (int i = 0; i < live.size(); i++) {
-      BufferedRequest request = live.get(i);
-      BatchResult.Outcome outcome = result.outcomes().get(i);
-      long waited = queueWaitMicros(request, now);
-      oldestWaitMicros = Math.max(oldestWaitMicros, waited);
-      metrics.queueWait(version, waited);
-      publish(request, Responses.batched(request, outcome.isOk() ? Status.OK : Status.ERROR,
-          outcome.error(), outcome.outputs(), waited, inferenceMicros, live.size(), workerId));
-      if (!outcome.isOk()) {
-        deadLetter(request, outcome.error());
-      }
-      if (outcome.isOk() && !request.getShadows().isEmpty()) {
-        shadowed.add(request);
-        shadowedOutcomes.add(outcome);
-      }
-    }
-    adaptive.observe(version, live.size(), oldestWaitMicros / 1000, result.engineNanos() / 1e6);
-    if (!shadowed.isEmpty()) {
-      // After the primary answers are forwarded: a shadow can delay the commit, never the answers' content.
-      context.forward(new Record<String, Object>(version.toString(),
-          new ShadowWork(version, shadowed, shadowedOutcomes, inferenceMicros), now), shadowChild);
-    }
+    return result;
   }
 
   private void deadLetter(BufferedRequest request, String error) {

@@ -22,6 +22,11 @@ public interface InferenceEngine extends AutoCloseable {
    */
   BatchResult infer(ModelVersion version, List<InferenceRequest> requests);
 
+  /** The most rows the version takes in one call (model.json's max_batch_size); batches never exceed it. */
+  default int maxBatchSize(ModelVersion version) {
+    return Integer.MAX_VALUE;
+  }
+
   @Override
   default void close() {}
 }

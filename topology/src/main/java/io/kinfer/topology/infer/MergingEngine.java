@@ -36,6 +36,11 @@ public final class MergingEngine implements InferenceEngine {
   }
 
   @Override
+  public int maxBatchSize(ModelVersion version) {
+    return engine.maxBatchSize(version);
+  }
+
+  @Override
   public BatchResult infer(ModelVersion version, List<InferenceRequest> requests) {
     return combiners.computeIfAbsent(version, Combiner::new).infer(requests);
   }
@@ -96,11 +101,17 @@ public final class MergingEngine implements InferenceEngine {
       return mine.result;
     }
 
-    /** Under the lock: everything queued so far (this thread's batch included) in one call. */
+    /**
+     * Under the lock: what is queued (the oldest batch first) in one call of at most the model's
+     * max_batch_size rows; batches that would push it over wait for the next call.
+     */
     private void runQueued() {
       List<Pending> group = new ArrayList<>();
       List<InferenceRequest> merged = new ArrayList<>();
-      for (Pending p; (p = queue.poll()) != null; ) {
+      int max = engine.maxBatchSize(version);
+      for (Pending p = queue.peek(); p != null && (group.isEmpty() || merged.size() + p.requests.size() <= max);
+          p = queue.peek()) {
+        queue.poll();
         group.add(p);
         merged.addAll(p.requests);
       }

@@ -31,4 +31,12 @@ class BatchPolicyTest {
     assertThat(policy.decide(2, 100, 110, 101, 4)).isEqualTo(3);
     assertThat(policy.decide(2, 100, 110, 104, 4)).isZero();
   }
+
+  @Test
+  void shouldDispatchWhenTheWaitingElementsFillTheBudget() {
+    BatchPolicy budget = new BatchPolicy(64, 20, 2, 1000);
+    assertThat(budget.decide(3, 999, 100, NONE, 101, 0)).isEqualTo(19);
+    assertThat(budget.decide(3, 1000, 100, NONE, 101, 0)).isZero();
+    assertThat(policy.decide(3, 1_000_000, 100, NONE, 101, 0)).as("no budget").isEqualTo(19);
+  }
 }

@@ -34,6 +34,11 @@ class MergingEngineTest {
     }
 
     @Override
+    public int maxBatchSize(ModelVersion version) {
+      return sums.maxBatchSize(version);
+    }
+
+    @Override
     public BatchResult infer(ModelVersion version, List<InferenceRequest> requests) {
       if (first.getAndSet(false)) {
         entered.countDown();
@@ -79,6 +84,26 @@ class MergingEngineTest {
     assertThat(c.get(10, TimeUnit.SECONDS).outcomes()).extracting(MergingEngineTest::sum).containsExactly(20f, 30f);
     assertThat(gated.sums.batchSizes).containsExactly(2, 3);
     assertThat(merging.engineCalls()).isEqualTo(2);
+  }
+
+  @Test
+  void mergedCallsNeverExceedTheModelsMaxBatchSize() throws Exception {
+    GatedEngine gated = new GatedEngine();
+    gated.sums.maxBatch = 3;
+    MergingEngine merging = new MergingEngine(gated);
+    var a = CompletableFuture.supplyAsync(() -> merging.infer(V1, requests(1)));
+    assertThat(gated.entered.await(10, TimeUnit.SECONDS)).isTrue();
+    var b = CompletableFuture.supplyAsync(() -> merging.infer(V1, requests(10, 11)));
+    await().atMost(10, TimeUnit.SECONDS).until(() -> merging.batches() == 2);
+    var c = CompletableFuture.supplyAsync(() -> merging.infer(V1, requests(20, 21)));
+    await().atMost(10, TimeUnit.SECONDS).until(() -> merging.batches() == 3);
+
+    gated.release.countDown();
+
+    assertThat(b.get(10, TimeUnit.SECONDS).outcomes()).extracting(MergingEngineTest::sum).containsExactly(10f, 11f);
+    assertThat(c.get(10, TimeUnit.SECONDS).outcomes()).extracting(MergingEngineTest::sum).containsExactly(20f, 21f);
+    assertThat(a.get(10, TimeUnit.SECONDS).outcomes()).hasSize(1);
+    assertThat(gated.sums.batchSizes).containsExactly(1, 2, 2).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3));
   }
 
   @Test

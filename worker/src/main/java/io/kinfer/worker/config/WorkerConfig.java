@@ -89,6 +89,11 @@ public final class WorkerConfig extends AbstractConfig {
   /** The GPU preset: batching bounds used with device=cuda unless set explicitly. */
   public static final int GPU_MAX_BATCH_SIZE = 256;
   public static final long GPU_MAX_WAIT_MS = 10;
+  public static final String MAX_BATCH_ELEMENTS_CONFIG = "max.batch.elements";
+  static final String MAX_BATCH_ELEMENTS_DOC = "Budget of padded elements per batch: rows x the longest request (elements of"
+      + " its largest input; tokens for a text model), as Hugging Face TEI's max_batch_tokens. A batch is dispatched"
+      + " when the waiting requests fill it, and is never formed larger. Requests of mixed lengths are grouped with"
+      + " those of similar length either way. 0 = no budget (only max.batch.size bounds a batch).";
   public static final String LATENCY_TARGET_MS_CONFIG = "batch.latency.target.ms";
   static final String LATENCY_TARGET_MS_DOC = "Adaptive batching: keep each request's time in the worker (batcher wait plus its batch's"
       + " inference) under this many ms by adjusting batch size (AIMD) and wait at run time, within max.batch.size and"
@@ -141,6 +146,7 @@ public final class WorkerConfig extends AbstractConfig {
       .define(HTTP_HOST_CONFIG, Type.STRING, "0.0.0.0", Importance.LOW, HTTP_HOST_DOC)
       .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.LOW, TOPICS_CREATE_DOC)
       .define(MAX_BATCH_SIZE_CONFIG, Type.INT, 64, Range.between(1, 65536), Importance.HIGH, MAX_BATCH_SIZE_DOC)
+      .define(MAX_BATCH_ELEMENTS_CONFIG, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM, MAX_BATCH_ELEMENTS_DOC)
       .define(MAX_WAIT_MS_CONFIG, Type.LONG, 5L, Range.between(0, 60_000), Importance.HIGH, MAX_WAIT_MS_DOC)
       .define(MERGE_BATCHES_CONFIG, Type.BOOLEAN, false, Importance.LOW, MERGE_BATCHES_DOC)
       .define(LATENCY_TARGET_MS_CONFIG, Type.LONG, 0L, Range.between(0, 60_000), Importance.MEDIUM,
@@ -249,7 +255,8 @@ public final class WorkerConfig extends AbstractConfig {
           "expected a list of milliseconds, e.g. 100,400,1600");
     }
     return new TopologyConfig(topics(), maxBatchSize(), Duration.ofMillis(maxWaitMs()),
-        getInt(MAX_BUFFERED_CONFIG), workerId(), backoff, getLong(LATENCY_TARGET_MS_CONFIG));
+        getInt(MAX_BUFFERED_CONFIG), workerId(), backoff, getLong(LATENCY_TARGET_MS_CONFIG),
+        getLong(MAX_BATCH_ELEMENTS_CONFIG));
   }
 
   public EngineOptions engineOptions() {

@@ -93,6 +93,12 @@ public final class OnnxEngine implements InferenceEngine {
   }
 
   @Override
+  public int maxBatchSize(ModelVersion version) {
+    LoadedModel model = models.get(version);
+    return model == null ? Integer.MAX_VALUE : model.config().maxBatchSize();
+  }
+
+  @Override
   public BatchResult infer(ModelVersion version, List<InferenceRequest> requests) {
     LoadedModel model = models.get(version);
     if (model == null) {

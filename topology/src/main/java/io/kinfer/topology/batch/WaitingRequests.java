@@ -1,0 +1,181 @@
+package io.kinfer.topology.batch;
+
+import io.kinfer.schemas.BufferedRequest;
+import io.kinfer.schemas.InferenceRequest;
+import io.kinfer.schemas.Tensor;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The buffered requests of one model version, oldest first, and the choice of which of them form
+ * the next batch. Requests of one length go first in, first out. When lengths differ, the batch is
+ * formed around the oldest request (it is the one whose wait or deadline is due) from the waiting
+ * requests of the most similar length, as Infinity sorts by length and Apache Beam buckets by size:
+ * at least 90% of the batch's padded elements are real, its padded size (rows x longest) stays
+ * within the element budget (as Hugging Face TEI's max_batch_tokens), and a request never goes
+ * before an older one of the same routing key, so a consumer keeping the latest answer per key never
+ * sees an older one last. Pure: no Kafka, tested alone.
+ */
+public final class WaitingRequests {
+  /** How far past the oldest request the choice looks, in multiples of the batch size. */
+  static final int WINDOW_BATCHES = 4;
+  /** A request joins a batch of other lengths only if real elements stay this share of the padded ones. */
+  static final double MIN_PADDING_EFFICIENCY = 0.9;
+
+  /** One buffered request with what the choice needs of it. */
+  public record Entry(String storeKey, BufferedRequest request, long deadlineMs, long length, String routingKey) {}
+
+  private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+  private final Map<Long, Integer> lengthCounts = new HashMap<>();
+  private long elements;
+  private long earliestDeadline = BatchPolicy.NO_DEADLINE;
+
+  public void add(String storeKey, BufferedRequest request) {
+    InferenceRequest r = request.getRequest();
+    long deadline = r.getDeadline() == null ? BatchPolicy.NO_DEADLINE : r.getDeadline().toEpochMilli();
+    Entry entry = new Entry(storeKey, request, deadline, length(r), request.getKey());
+    entries.add(entry);
+    lengthCounts.merge(entry.length(), 1, Integer::sum);
+    elements += entry.length();
+    earliestDeadline = Math.min(earliestDeadline, deadline);
+  }
+
+  /**
+   * A request's length: the elements of its largest input (tokens for a sequence model). Its row in
+   * a batch costs the batch's longest length; it is not validated yet, so nonsense shapes count 1.
+   */
+  static long length(InferenceRequest request) {
+    long longest = 1;
+    for (Tensor t : request.getInputs()) {
+      long n = 1;
+      for (long d : t.getShape()) {
+        n = d <= 0 ? n : n > Long.MAX_VALUE / d ? Long.MAX_VALUE : n * d;
+      }
+      longest = Math.max(longest, n);
+    }
+    return longest;
+  }
+
+  public int size() {
+    return entries.size();
+  }
+
+  /** The summed lengths of the waiting requests. */
+  public long elements() {
+    return elements;
+  }
+
+  public long oldestEnqueuedMs() {
+    return entries.isEmpty() ? Long.MAX_VALUE : entries.peek().request().getEnqueuedAtMs();
+  }
+
+  public long earliestDeadlineMs() {
+    return earliestDeadline;
+  }
+
+  /**
+   * Removes and returns the next batch, in arrival order: at most {@code maxRows} requests whose
+   * padded size stays within {@code maxElements} (the oldest request always goes, even alone over it).
+   */
+  public List<Entry> take(int maxRows, long maxElements) {
+    if (entries.isEmpty()) {
+      return List.of();
+    }
+    List<Entry> batch = lengthCounts.size() == 1 ? takeOldest(maxRows, maxElements) : takeSimilar(maxRows, maxElements);
+    long earliest = BatchPolicy.NO_DEADLINE;
+    for (Entry e : entries) {
+      earliest = Math.min(earliest, e.deadlineMs());
+    }
+    earliestDeadline = earliest;
+    return batch;
+  }
+
+  /** All of one length: first in, first out. */
+  private List<Entry> takeOldest(int maxRows, long maxElements) {
+    long length = entries.peek().length();
+    int rows = (int) Math.max(1, Math.min(Math.min(maxRows, entries.size()), maxElements / length));
+    List<Entry> batch = new ArrayList<>(rows);
+    for (int i = 0; i < rows; i++) {
+      batch.add(removed(entries.poll()));
+    }
+    return batch;
+  }
+
+  private List<Entry> takeSimilar(int maxRows, long maxElements) {
+    int window = (int) Math.min(entries.size(), (long) WINDOW_BATCHES * maxRows);
+    List<Entry> candidates = new ArrayList<>(window);
+    for (Entry e : entries) {
+      if (candidates.size() == window) {
+        break;
+      }
+      candidates.add(e);
+    }
+    int[] olderSameKey = olderSameKey(candidates);
+    long anchor = candidates.get(0).length();
+    List<Integer> order = new ArrayList<>(window);
+    for (int i = 1; i < window; i++) {
+      order.add(i);
+    }
+    order.sort(Comparator.comparingLong((Integer i) -> Math.abs(candidates.get(i).length() - anchor))
+        .thenComparingInt(i -> i));
+    boolean[] chosen = new boolean[window];
+    chosen[0] = true;
+    int rows = 1;
+    long real = anchor;
+    long longest = anchor;
+    for (int i : order) {
+      if (rows >= maxRows) {
+        break;
+      }
+      long length = candidates.get(i).length();
+      long newLongest = Math.max(longest, length);
+      double padded = (double) (rows + 1) * newLongest;
+      boolean similar = (real + length) / padded >= MIN_PADDING_EFFICIENCY;
+      boolean fits = padded <= maxElements;
+      boolean inKeyOrder = olderSameKey[i] < 0 || chosen[olderSameKey[i]];
+      if (similar && fits && inKeyOrder) {
+        chosen[i] = true;
+        rows++;
+        real += length;
+        longest = newLongest;
+      }
+    }
+    List<Entry> batch = new ArrayList<>(rows);
+    for (int i = 0; i < window; i++) {
+      entries.poll();
+    }
+    for (int i = window - 1; i >= 0; i--) {
+      if (!chosen[i]) {
+        entries.addFirst(candidates.get(i));
+      }
+    }
+    for (int i = 0; i < window; i++) {
+      if (chosen[i]) {
+        batch.add(removed(candidates.get(i)));
+      }
+    }
+    return batch;
+  }
+
+  /** For each candidate, the index of the closest older candidate with the same routing key, or -1. */
+  private static int[] olderSameKey(List<Entry> candidates) {
+    int[] older = new int[candidates.size()];
+    Map<String, Integer> last = new HashMap<>();
+    for (int i = 0; i < candidates.size(); i++) {
+      String key = candidates.get(i).routingKey();
+      Integer previous = key == null ? null : last.put(key, i);
+      older[i] = previous == null ? -1 : previous;
+    }
+    return older;
+  }
+
+  private Entry removed(Entry entry) {
+    lengthCounts.computeIfPresent(entry.length(), (k, n) -> n == 1 ? null : n - 1);
+    elements -= entry.length();
+    return entry;
+  }
+}

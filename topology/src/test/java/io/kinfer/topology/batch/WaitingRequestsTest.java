@@ -1,0 +1,98 @@
+package io.kinfer.topology.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kinfer.schemas.BufferedRequest;
+import io.kinfer.schemas.Datatype;
+import io.kinfer.schemas.InferenceRequest;
+import io.kinfer.schemas.Tensor;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class WaitingRequestsTest {
+  private final WaitingRequests waiting = new WaitingRequests();
+  private int seq;
+
+  private void add(String id, String key, int length) {
+    InferenceRequest request = InferenceRequest.newBuilder().setId(id).setModel("m").setInputs(List.of(
+        Tensor.newBuilder().setName("input_ids").setDatatype(Datatype.INT64).setShape(List.of(1L, (long) length))
+            .setRaw(ByteBuffer.allocate(8 * length)).build())).build();
+    waiting.add(String.format("%08d", seq), BufferedRequest.newBuilder().setKey(key).setRequest(request)
+        .setVersion("1").setVariant("primary").setRecordTimestamp(0).setEnqueuedAtMs(seq++).build());
+  }
+
+  private static List<String> ids(List<WaitingRequests.Entry> batch) {
+    return batch.stream().map(e -> e.request().getRequest().getId()).toList();
+  }
+
+  @Test
+  void shouldTakeRequestsOfOneLengthFirstInFirstOutWithinRowsAndElements() {
+    for (int i = 0; i < 10; i++) {
+      add("r" + i, "k" + i, 16);
+    }
+    assertThat(ids(waiting.take(4, Long.MAX_VALUE))).containsExactly("r0", "r1", "r2", "r3");
+    assertThat(ids(waiting.take(8, 48))).containsExactly("r4", "r5", "r6"); // 3 x 16 fills the budget of 48
+    assertThat(waiting.size()).isEqualTo(3);
+    assertThat(waiting.elements()).isEqualTo(48);
+  }
+
+  @Test
+  void shouldFormEachBatchAroundTheOldestFromRequestsOfSimilarLength() {
+    Random random = new Random(3);
+    for (int i = 0; i < 400; i++) {
+      int length = random.nextDouble() < 0.8 ? 8 + random.nextInt(25) : 65 + random.nextInt(64);
+      add("r" + i, "k" + i, length);
+    }
+    long real = 0;
+    long padded = 0;
+    while (waiting.size() > 0) {
+      String oldest = "r" + (400 - waiting.size()); // not exact after reordering; checked below instead
+      long oldestSeq = waiting.oldestEnqueuedMs();
+      List<WaitingRequests.Entry> batch = waiting.take(32, 4096);
+      assertThat(batch.get(0).request().getEnqueuedAtMs()).as(oldest).isEqualTo(oldestSeq);
+      assertThat(batch).isSortedAccordingTo((a, b) -> Long.compare(a.request().getEnqueuedAtMs(),
+          b.request().getEnqueuedAtMs()));
+      long longest = batch.stream().mapToLong(WaitingRequests.Entry::length).max().orElseThrow();
+      assertThat(batch.size() * longest).isLessThanOrEqualTo(Math.max(4096, longest));
+      real += batch.stream().mapToLong(WaitingRequests.Entry::length).sum();
+      padded += batch.size() * longest;
+    }
+    assertThat((double) real / padded).isGreaterThanOrEqualTo(0.9);
+  }
+
+  @Test
+  void shouldNeverSendARequestBeforeAnOlderOneOfTheSameKey() {
+    add("a", "A", 10);
+    add("k1", "K", 120); // older, long
+    add("k2", "K", 10); // newer, short: similar to the oldest, but must not overtake k1
+    add("b", "B", 11);
+
+    assertThat(ids(waiting.take(8, Long.MAX_VALUE))).containsExactly("a", "b");
+    assertThat(ids(waiting.take(8, Long.MAX_VALUE))).containsExactly("k1");
+    assertThat(ids(waiting.take(8, Long.MAX_VALUE))).containsExactly("k2");
+  }
+
+  @Test
+  void shouldKeepEveryKeysOrderAcrossAMixedBacklog() {
+    Random random = new Random(9);
+    Map<String, List<Integer>> sentPerKey = new HashMap<>();
+    for (int i = 0; i < 300; i++) {
+      String key = "k" + random.nextInt(20);
+      add(Integer.toString(i), key, random.nextBoolean() ? 5 + random.nextInt(10) : 60 + random.nextInt(60));
+      sentPerKey.computeIfAbsent(key, k -> new ArrayList<>()).add(i);
+    }
+    Map<String, List<Integer>> answeredPerKey = new HashMap<>();
+    while (waiting.size() > 0) {
+      for (WaitingRequests.Entry e : waiting.take(16, 2048)) {
+        answeredPerKey.computeIfAbsent(e.routingKey(), k -> new ArrayList<>())
+            .add(Integer.parseInt(e.request().getRequest().getId()));
+      }
+    }
+    assertThat(answeredPerKey).isEqualTo(sentPerKey);
+  }
+}
