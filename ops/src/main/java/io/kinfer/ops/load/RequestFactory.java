@@ -4,30 +4,55 @@ import io.kinfer.schemas.Datatype;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.Tensor;
 import io.kinfer.worker.models.SampleModels;
+import io.kinfer.worker.models.TokenRequests;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
- * Requests for the sample MLP, reproducible from (seed, index) so a test can recompute any
- * request's input. Ids are {@code <prefix>-<index>}.
+ * Requests reproducible from (seed, index) so a test can recompute any request's input: features
+ * for the sample MLP, or token ids of a long-tailed length mix for a BERT-style model ({@link
+ * #tokens}). Ids are {@code <prefix>-<index>}.
  */
 public final class RequestFactory {
   private final String prefix;
   private final long seed;
   private final String model;
   private final int features;
+  private final int maxTokens;
+  private final int entities;
 
   public RequestFactory(String prefix, long seed) {
     this(prefix, seed, SampleModels.MLP, SampleModels.MLP_FEATURES);
   }
 
   public RequestFactory(String prefix, long seed, String model, int features) {
+    this(prefix, seed, model, features, 0, 10_000);
+  }
+
+  private RequestFactory(String prefix, long seed, String model, int features, int maxTokens, int entities) {
     this.prefix = prefix;
     this.seed = seed;
     this.model = model;
     this.features = features;
+    this.maxTokens = maxTokens;
+    this.entities = entities;
+  }
+
+  /**
+   * Token-id requests (input_ids, attention_mask, token_type_ids) of lengths up to {@code maxTokens},
+   * most short, a few long ({@link TokenRequests#length}), for {@code entities} routing keys.
+   */
+  public static RequestFactory tokens(String prefix, long seed, String model, int maxTokens, int entities) {
+    return new RequestFactory(prefix, seed, model, 0, maxTokens, entities);
+  }
+
+  /** The token ids of request {@code index} (token mode). */
+  public long[] tokenIds(long index) {
+    Random random = new Random(seed * 1_000_003L + index);
+    return TokenRequests.tokens(random, TokenRequests.length(random, maxTokens));
   }
 
   public String id(long index) {
@@ -56,6 +81,9 @@ public final class RequestFactory {
   }
 
   public InferenceRequest request(long index) {
+    if (maxTokens > 0) {
+      return TokenRequests.request(id(index), model, tokenIds(index));
+    }
     float[] x = features(index);
     ByteBuffer raw = ByteBuffer.allocate(x.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     raw.asFloatBuffer().put(x);
@@ -66,6 +94,6 @@ public final class RequestFactory {
 
   /** Routing key: an entity id, many requests per entity. */
   public String key(long index) {
-    return "entity-" + (index % 10_000);
+    return "entity-" + (index % entities);
   }
 }
