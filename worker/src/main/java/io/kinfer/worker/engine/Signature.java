@@ -82,7 +82,8 @@ final class Signature {
     for (ModelConfig.TensorSpec spec : specs) {
       if (spec.rank() == 0 || spec.shape().get(0).isFixed()) {
         throw new ModelLoadException(model + ": model.json declares " + kind + " '" + spec.name() + "' with shape "
-            + spec.shape() + "; the first dimension must be the batch (-1 or a name such as \"batch\")");
+            + spec.shape() + ": no batch dimension; the first dimension must be the batch (-1 or a name such as"
+            + " \"batch\"), since each request is one row of a batch");
       }
       try {
         ports.add(Port.of(spec));
