@@ -1,6 +1,7 @@
 package io.kinfer.ops.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import ai.onnxruntime.OnnxTensor;
@@ -17,7 +18,17 @@ import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.Worker;
 import io.kinfer.worker.config.WorkerConfig;
+import io.kinfer.schemas.Datatype;
+import io.kinfer.schemas.InferenceRequest;
+import io.kinfer.schemas.Tensor;
+import io.kinfer.topology.ModelVersion;
+import io.kinfer.worker.engine.EngineOptions;
+import io.kinfer.worker.engine.OnnxEngine;
 import io.kinfer.worker.models.PackagedModels;
+import io.kinfer.worker.models.ShapeModelRequests;
+import io.kinfer.worker.models.ShapeModels;
+import io.kinfer.worker.repository.ModelRepository;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -53,6 +64,8 @@ class RealModelEndToEndTest {
   void shouldServeATransformerInPaddedBatchesWithTheAnswersItGivesAlone() throws Exception {
     Path models = dir.resolve("models");
     PackagedModels.importMiniLm(models, "1", 32);
+    ShapeModels.writeTypes(models);
+    ShapeModels.writeZipMap(models);
     RequestFactory factory = RequestFactory.tokens("minilm", 5, PackagedModels.MINILM, MAX_TOKENS, 12);
     Map<String, InferenceResponse> answers = new ConcurrentHashMap<>();
     Map<String, List<Long>> answeredPerKey = new ConcurrentHashMap<>();
@@ -79,6 +92,9 @@ class RealModelEndToEndTest {
               Topics.DEFAULT_PREDICTIONS, factory, r -> {
                 answers.put(r.getId(), r);
                 long index = factory.index(r.getId());
+                if (index >= REQUESTS) {
+                  return; // the other models' requests, keyed apart
+                }
                 answeredPerKey.computeIfAbsent(factory.key(index), k -> new ArrayList<>()).add(index);
               });
           LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, Topics.DEFAULT_REQUESTS,
@@ -91,10 +107,60 @@ class RealModelEndToEndTest {
         assertThat(tracker.duplicates()).isZero();
         assertThat(tracker.statuses()).containsExactly(Map.entry(Status.OK, (long) REQUESTS));
         assertThat(tracker.meanBatchSize()).as("requests were batched").isGreaterThan(1.5);
+
+        // Every element type (raw and typed) and a ZipMap classifier through the same worker and broker.
+        for (int i = 0; i < OTHER_REQUESTS; i++) {
+          generator.producer().send(new ProducerRecord<>(Topics.DEFAULT_REQUESTS, "other-" + i, otherRequest(
+              factory.id(REQUESTS + i), i)));
+        }
+        generator.producer().flush();
+        await().atMost(Duration.ofMinutes(1)).until(() -> tracker.answered() >= REQUESTS + OTHER_REQUESTS);
       }
     }
     answeredPerKey.forEach((key, indices) -> assertThat(indices).as("answers of " + key).isSorted());
     assertEveryAnswerEqualsOnnxRuntimeAlone(models, factory, answers);
+    assertOtherModelsAnswerAsTheEngineDoes(models, factory, answers);
+  }
+
+  private static final int OTHER_REQUESTS = 30;
+
+  private static InferenceRequest otherRequest(String id, int i) {
+    return switch (i % 3) {
+      case 0 -> ShapeModelRequests.rawTypes(id, i);
+      case 1 -> ShapeModelRequests.typedTypes(id, i);
+      default -> ShapeModelRequests.zipMap(id, i);
+    };
+  }
+
+  private static void assertOtherModelsAnswerAsTheEngineDoes(Path models, RequestFactory factory,
+      Map<String, InferenceResponse> answers) {
+    ModelRepository repository = new ModelRepository(models, 1 << 30);
+    try (OnnxEngine direct = new OnnxEngine(EngineOptions.cpu())) {
+      for (String name : List.of(ShapeModels.TYPES, ShapeModels.ZIPMAP)) {
+        direct.load(repository.load(new ModelVersion(name, ShapeModels.VERSION)));
+      }
+      for (int i = 0; i < OTHER_REQUESTS; i++) {
+        InferenceRequest request = otherRequest(factory.id(REQUESTS + i), i);
+        InferenceResponse answer = answers.get(request.getId());
+        assertThat(answer.getStatus()).as(answer.getError()).isEqualTo(Status.OK);
+        List<Tensor> want = direct.infer(new ModelVersion(request.getModel(), ShapeModels.VERSION), List.of(request))
+            .outcomes().get(0).outputs();
+        assertThat(answer.getOutputs()).as("outputs of %s (%s)", request.getId(), request.getModel())
+            .hasSameSizeAs(want);
+        for (int o = 0; o < want.size(); o++) {
+          Tensor got = answer.getOutputs().get(o);
+          assertThat(got.getName()).isEqualTo(want.get(o).getName());
+          assertThat(got.getDatatype()).isEqualTo(want.get(o).getDatatype());
+          assertThat(got.getShape()).isEqualTo(want.get(o).getShape());
+          if (got.getDatatype() == Datatype.FP32) { // batched float arithmetic may round differently
+            assertThat(floats(got.getRaw().duplicate())).as(got.getName())
+                .containsExactly(floats(want.get(o).getRaw().duplicate()), within(1e-6f));
+          } else {
+            assertThat(got.getRaw()).as(got.getName()).isEqualTo(want.get(o).getRaw());
+          }
+        }
+      }
+    }
   }
 
   private static void assertEveryAnswerEqualsOnnxRuntimeAlone(Path models, RequestFactory factory,

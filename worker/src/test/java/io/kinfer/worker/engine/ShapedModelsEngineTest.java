@@ -1,5 +1,10 @@
 package io.kinfer.worker.engine;
 
+import static io.kinfer.worker.models.ShapeModelRequests.le;
+import static io.kinfer.worker.models.ShapeModelRequests.raw;
+import static io.kinfer.worker.models.ShapeModelRequests.rawTypes;
+import static io.kinfer.worker.models.ShapeModelRequests.typed;
+import static io.kinfer.worker.models.ShapeModelRequests.typedTypes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -14,6 +19,7 @@ import io.kinfer.schemas.TensorData;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.topology.infer.BatchResult.Outcome;
+import io.kinfer.worker.models.ShapeModelRequests;
 import io.kinfer.worker.models.ShapeModels;
 import io.kinfer.worker.repository.ModelLoadException;
 import io.kinfer.worker.repository.ModelRepository;
@@ -53,20 +59,6 @@ class ShapedModelsEngineTest {
     return new ModelVersion(name, ShapeModels.VERSION);
   }
 
-  static Tensor raw(String name, Datatype type, ByteBuffer bytes, long... shape) {
-    return Tensor.newBuilder().setName(name).setDatatype(type).setShape(java.util.Arrays.stream(shape).boxed().toList())
-        .setRaw(bytes.flip()).build();
-  }
-
-  static Tensor typed(String name, Datatype type, TensorData data, long... shape) {
-    return Tensor.newBuilder().setName(name).setDatatype(type).setShape(java.util.Arrays.stream(shape).boxed().toList())
-        .setData(data).build();
-  }
-
-  static ByteBuffer le(int bytes) {
-    return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
-  }
-
   static Tensor output(Outcome outcome, String name) {
     assertThat(outcome.error()).isNull();
     return outcome.outputs().stream().filter(t -> t.getName().equals(name)).findFirst().orElseThrow();
@@ -76,61 +68,9 @@ class ShapedModelsEngineTest {
     return t.getRaw().duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /** Raw inputs of row {@code r}: values r, r+1, r+2 (true/false alternating for BOOL). */
-  static InferenceRequest rawTypes(int r) {
-    List<Tensor> inputs = new ArrayList<>();
-    ByteBuffer i64 = le(24);
-    ByteBuffer i32 = le(12);
-    ByteBuffer b = le(3);
-    ByteBuffer f16 = le(6);
-    ByteBuffer f64 = le(24);
-    ByteBuffer u8 = le(3);
-    for (int j = 0; j < 3; j++) {
-      i64.putLong(1L << 40 | (r + j));
-      i32.putInt(-(r + j));
-      b.put((byte) ((r + j) % 2));
-      f16.putShort(Fp16Conversions.floatToFp16(r + j + 0.5f));
-      f64.putDouble(r + j + 0.25);
-      u8.put((byte) (250 + j));
-    }
-    inputs.add(raw(ShapeModels.typesInput("INT64"), Datatype.INT64, i64, 1, 3));
-    inputs.add(raw(ShapeModels.typesInput("INT32"), Datatype.INT32, i32, 1, 3));
-    inputs.add(raw(ShapeModels.typesInput("BOOL"), Datatype.BOOL, b, 1, 3));
-    inputs.add(raw(ShapeModels.typesInput("FP16"), Datatype.FP16, f16, 1, 3));
-    inputs.add(raw(ShapeModels.typesInput("FP64"), Datatype.FP64, f64, 1, 3));
-    inputs.add(raw(ShapeModels.typesInput("UINT8"), Datatype.UINT8, u8, 1, 3));
-    return InferenceRequest.newBuilder().setId("raw" + r).setModel(ShapeModels.TYPES).setInputs(inputs).build();
-  }
-
-  /** The same values as {@link #rawTypes}, in OIP's typed form. */
-  static InferenceRequest typedTypes(int r) {
-    List<Long> i64 = new ArrayList<>();
-    List<Integer> i32 = new ArrayList<>();
-    List<Boolean> b = new ArrayList<>();
-    List<Float> f16 = new ArrayList<>();
-    List<Double> f64 = new ArrayList<>();
-    List<Integer> u8 = new ArrayList<>();
-    for (int j = 0; j < 3; j++) {
-      i64.add(1L << 40 | (r + j));
-      i32.add(-(r + j));
-      b.add((r + j) % 2 == 1);
-      f16.add(r + j + 0.5f);
-      f64.add(r + j + 0.25);
-      u8.add(250 + j);
-    }
-    return InferenceRequest.newBuilder().setId("typed" + r).setModel(ShapeModels.TYPES).setInputs(List.of(
-        typed(ShapeModels.typesInput("INT64"), Datatype.INT64, TensorData.newBuilder().setInt64(i64).build(), 1, 3),
-        typed(ShapeModels.typesInput("INT32"), Datatype.INT32, TensorData.newBuilder().setInt32(i32).build(), 1, 3),
-        typed(ShapeModels.typesInput("BOOL"), Datatype.BOOL, TensorData.newBuilder().setBool(b).build(), 1, 3),
-        typed(ShapeModels.typesInput("FP16"), Datatype.FP16, TensorData.newBuilder().setFp32(f16).build(), 1, 3),
-        typed(ShapeModels.typesInput("FP64"), Datatype.FP64, TensorData.newBuilder().setFp64(f64).build(), 1, 3),
-        typed(ShapeModels.typesInput("UINT8"), Datatype.UINT8, TensorData.newBuilder().setInt32(u8).build(), 1, 3)))
-        .build();
-  }
-
   @Test
   void shouldCarryEveryElementTypeThroughRawAndTypedForms() {
-    BatchResult result = engine.infer(v(ShapeModels.TYPES), List.of(rawTypes(0), typedTypes(0), rawTypes(5)));
+    BatchResult result = engine.infer(v(ShapeModels.TYPES), List.of(rawTypes("a", 0), typedTypes("b", 0), rawTypes("c", 5)));
     for (int row = 0; row < 3; row++) {
       int r = row == 2 ? 5 : 0;
       Outcome o = result.outcomes().get(row);
@@ -155,7 +95,7 @@ class ShapedModelsEngineTest {
 
   @Test
   void shouldRefuseTypedIntegersOutsideTheirDatatypesRange() {
-    InferenceRequest bad = typedTypes(0);
+    InferenceRequest bad = typedTypes("bad", 0);
     List<Tensor> inputs = new ArrayList<>(bad.getInputs());
     inputs.set(5, typed(ShapeModels.typesInput("UINT8"), Datatype.UINT8,
         TensorData.newBuilder().setInt32(List.of(1, 256, 3)).build(), 1, 3));
@@ -168,12 +108,7 @@ class ShapedModelsEngineTest {
   void shouldAnswerAZipMapClassifierWithALabelAndAProbabilityTensor() {
     List<InferenceRequest> requests = new ArrayList<>();
     for (int r = 0; r < 5; r++) {
-      ByteBuffer x = le(16);
-      for (int j = 0; j < 4; j++) {
-        x.putFloat((float) Math.sin(r * 4 + j) * 3);
-      }
-      requests.add(InferenceRequest.newBuilder().setId("z" + r).setModel(ShapeModels.ZIPMAP)
-          .setInputs(List.of(raw(ShapeModels.ZIPMAP_INPUT, Datatype.FP32, x, 1, 4))).build());
+      requests.add(ShapeModelRequests.zipMap("z" + r, r));
     }
     BatchResult result = engine.infer(v(ShapeModels.ZIPMAP), requests);
     for (Outcome o : result.outcomes()) {
