@@ -12,6 +12,7 @@ import io.kinfer.topology.Topics;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.engine.EngineOptions;
 import io.kinfer.worker.engine.OnnxEngine;
+import io.kinfer.worker.models.PackagedModels;
 import io.kinfer.worker.models.SampleModels;
 import io.kinfer.worker.repository.ModelRepository;
 import java.nio.file.Files;
@@ -24,11 +25,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * {@code ops bench}: ratios measured side by side in one run on this machine. Engine rows/s by batch
- * size, and end-to-end worker throughput draining the same backlog with batching off and on.
+ * size, and end-to-end worker throughput draining the same backlog with batching off and on. With
+ * {@code --model minilm} (a real transformer, token-id requests of a long-tailed length mix) the
+ * engine part is {@link PaddingBench} instead, and the end-to-end runs batch length-aware.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmark the engine by batch size and the worker end to end, batching off vs on.")
@@ -42,14 +46,29 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--e2e-requests", defaultValue = "30000", description = "backlog drained by each end-to-end run; 0 skips")
   long e2eRequests;
 
-  @Option(names = "--e2e-batch-sizes", split = ",", defaultValue = "1,64", description = "max.batch.size of each end-to-end run")
+  @Option(names = "--e2e-batch-sizes", split = ",", description = "max.batch.size of each end-to-end run (default:"
+      + " 1,64; with --model minilm: --padding-batch)")
   int[] e2eBatchSizes;
+
+  private int[] e2eBatchSizes() {
+    return e2eBatchSizes != null ? e2eBatchSizes : minilm() ? new int[] {padding.batch} : new int[] {1, 64};
+  }
+
+  @Mixin
+  PaddingBench.Options padding = new PaddingBench.Options();
+
+  /** With --model minilm: requests/s of the engine on length-aware batches, the end-to-end reference. */
+  private double engineReferenceRps;
+
+  /** End-to-end workers answer at least this share of the engine's own rate on the same batches. */
+  static final double E2E_SHARE_GOAL = 0.7;
 
   @Option(names = "--out", defaultValue = "target/bench.json", description = "JSON results (default: ${DEFAULT-VALUE})")
   Path out;
 
-  @Option(names = "--model", defaultValue = "light", description = "light (32-256-256-10, Kafka-bound) or heavy"
-      + " (512-2048-2048-2048-10, compute-bound) (default: ${DEFAULT-VALUE})")
+  @Option(names = "--model", defaultValue = "light", description = "light (32-256-256-10, Kafka-bound), heavy"
+      + " (512-2048-2048-2048-10, compute-bound) or minilm (all-MiniLM-L6-v2, token ids of a long-tailed length mix:"
+      + " padding strategies, then the worker batching length-aware) (default: ${DEFAULT-VALUE})")
   String model;
 
   // Plain "--no-" flags: picocli's negatable form with a true default did not turn them off.
@@ -117,14 +136,32 @@ public final class BenchCommand implements Callable<Integer> {
     return "heavy".equals(model);
   }
 
+  private boolean minilm() {
+    return PackagedModels.MINILM.equals(model);
+  }
+
   private ModelVersion version() {
-    return heavy() ? new ModelVersion(SampleModels.HEAVY, "1") : new ModelVersion(SampleModels.MLP, "1");
+    return new ModelVersion(heavy() ? SampleModels.HEAVY : minilm() ? PackagedModels.MINILM : SampleModels.MLP, "1");
   }
 
   private RequestFactory factory(String prefix, long seed) {
+    if (minilm()) {
+      return RequestFactory.tokens(prefix, seed, PackagedModels.MINILM, padding.maxTokens, 10_000);
+    }
     return heavy()
         ? new RequestFactory(prefix, seed, SampleModels.HEAVY, SampleModels.HEAVY_FEATURES)
         : new RequestFactory(prefix, seed);
+  }
+
+  /** Writes the measured model into {@code dir} when it is not one of the sample models written anyway. */
+  private void writeModel(Path dir) throws java.io.IOException {
+    if (heavy()) {
+      SampleModels.writeHeavy(dir);
+    }
+    if (minilm()) {
+      int largest = java.util.Arrays.stream(e2eBatchSizes()).max().orElse(1);
+      PackagedModels.importMiniLm(dir, "1", Math.max(Math.max(padding.batch, largest), maxBatch()));
+    }
   }
 
   @Override
@@ -132,11 +169,17 @@ public final class BenchCommand implements Callable<Integer> {
     if (!EngineOptions.CPU.equals(device)) {
       workerSet.putIfAbsent(WorkerConfig.DEVICE_CONFIG, device);
     }
+    if (minilm()) { // the worker batches as the padding bench's length-aware strategy does
+      workerSet.putIfAbsent(WorkerConfig.MAX_BATCH_SIZE_CONFIG, Integer.toString(padding.batch));
+      workerSet.putIfAbsent(WorkerConfig.MAX_BATCH_ELEMENTS_CONFIG, Long.toString(padding.budget));
+      workerSet.putIfAbsent(WorkerConfig.MAX_WAIT_MS_CONFIG, "2");
+      noInt8 = true;
+    }
     if (profile && !isolate) {
       System.err.println("ops bench: --profile needs --isolate (the profiler runs in the measured worker's own JVM)");
       return 2;
     }
-    if (java.util.Arrays.stream(e2eBatchSizes).distinct().count() != e2eBatchSizes.length) {
+    if (java.util.Arrays.stream(e2eBatchSizes()).distinct().count() != e2eBatchSizes().length) {
       System.err.println("ops bench: --e2e-batch-sizes must not repeat a size (each run has its own worker and topic)");
       return 2;
     }
@@ -145,23 +188,25 @@ public final class BenchCommand implements Callable<Integer> {
         "java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch")));
     Path models = Files.createTempDirectory("kinfer-bench-models");
     SampleModels.writeAll(models);
+    writeModel(models);
     if (heavy()) {
-      SampleModels.writeHeavy(models);
       SampleModels.writeHeavyInt8(models);
     }
     ModelVersion mlp = version();
     results.put("model", mlp.toString());
-    System.out.println("Engine: " + mlp + ", rows/s by batch size");
     try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
       ModelRepository repository = new ModelRepository(models, 1L << 31);
       onnx.load(repository.load(mlp));
-      Map<Integer, Double> engine = EngineBench.rowsPerSecond(onnx, mlp, factory("bench", 1), batchSizes,
-          engineSeconds);
-      double base = engine.values().iterator().next();
-      engine.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %6.1fx batch %d%n",
-          size, rps, rps / base, batchSizes[0]));
-      results.put("engine_rows_per_s", engine);
+      if (minilm()) {
+        PaddingBench.Result r = PaddingBench.run(onnx, mlp, factory("padding", 1), padding, System.out, System.err);
+        results.put("padding", r.toMap(padding));
+        engineReferenceRps = r.row(PaddingBench.LENGTH_AWARE).requestsPerSecond();
+      } else {
+        results.put("engine_rows_per_s", engineRows(onnx, mlp));
+      }
       if (!noInt8) {
+        @SuppressWarnings("unchecked")
+        Map<Integer, Double> engine = (Map<Integer, Double>) results.get("engine_rows_per_s");
         results.put("int8", int8(onnx, repository, engine));
       }
       if (latency) {
@@ -185,12 +230,20 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  private Map<Integer, Double> engineRows(OnnxEngine onnx, ModelVersion version) {
+    System.out.println("Engine: " + version + ", rows/s by batch size");
+    Map<Integer, Double> engine = EngineBench.rowsPerSecond(onnx, version, factory("bench", 1), batchSizes,
+        engineSeconds);
+    double base = engine.values().iterator().next();
+    engine.forEach((size, rps) -> System.out.printf("  batch %4d  %,12.0f rows/s  %6.1fx batch %d%n",
+        size, rps, rps / base, batchSizes[0]));
+    return engine;
+  }
+
   private Map<String, Object> endToEnd() throws Exception {
     Map<String, Object> runs = new LinkedHashMap<>();
     try (DevStack stack = DevStack.start(DevStack.Options.ephemeral(null))) {
-      if (heavy()) {
-        SampleModels.writeHeavy(stack.modelsDir());
-      }
+      writeModel(stack.modelsDir());
       RestSchemaRegistryClient registry = new RestSchemaRegistryClient(stack.registryUrl());
       RequestFactory factory = factory("e2e", 7);
       System.out.printf("End to end: producing a backlog of %,d requests...%n", e2eRequests);
@@ -203,13 +256,17 @@ public final class BenchCommand implements Callable<Integer> {
           drain(stack, registry, factory, maxBatch(), "warmup"));
       Double first = null;
       Double capacity = null;
-      for (int maxBatch : e2eBatchSizes) {
+      for (int maxBatch : e2eBatchSizes()) {
         double rps = drain(stack, registry, factory, maxBatch);
         first = first == null ? rps : first;
-        System.out.printf("  max.batch.size %4d  %,10.0f requests/s answered OK  %5.1fx max.batch.size %d%n",
-            maxBatch, rps, rps / first, e2eBatchSizes[0]);
+        System.out.printf("  max.batch.size %4d  %,10.0f requests/s answered OK  %5.1fx max.batch.size %d"
+            + "  (mean batch %.1f)%n", maxBatch, rps, rps / first, e2eBatchSizes()[0], lastMeanBatch);
         runs.put("max_batch_size_" + maxBatch + "_rps", rps);
+        runs.put("max_batch_size_" + maxBatch + "_mean_batch", lastMeanBatch);
         capacity = maxBatch == maxBatch() ? (Double) rps : capacity;
+      }
+      if (engineReferenceRps > 0 && capacity != null) {
+        runs.put("share_of_engine_length_aware", shareOfEngine(capacity));
       }
       if (threads > 0) {
         for (boolean merge : new boolean[] {false, true}) {
@@ -396,6 +453,20 @@ public final class BenchCommand implements Callable<Integer> {
 
   private double fullBatchMs;
 
+  /** The end-to-end rate against ONNX Runtime's own on length-aware batches of the same mix. */
+  private Map<String, Object> shareOfEngine(double e2e) {
+    double share = e2e / engineReferenceRps;
+    System.out.printf("  worker end to end %,.0f requests/s = %.0f%% of the engine alone on length-aware batches"
+        + " (%,.0f requests/s, measured above without Kafka); goal >= %.0f%%: %s%n", e2e, share * 100,
+        engineReferenceRps, E2E_SHARE_GOAL * 100, share >= E2E_SHARE_GOAL ? "met" : "NOT met");
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("e2e_rps", e2e);
+    r.put("engine_length_aware_rps", engineReferenceRps);
+    r.put("share", share);
+    r.put("goal_met", share >= E2E_SHARE_GOAL);
+    return r;
+  }
+
   /** The batching bounds the bench's workers run with: their own config's reading of --worker-set. */
   private WorkerConfig workerSettings() {
     return new WorkerConfig(new LinkedHashMap<>(workerSet));
@@ -480,8 +551,10 @@ public final class BenchCommand implements Callable<Integer> {
     if (isolate) {
       try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory,
           null)) {
-        return isolated(tracker, io.kinfer.worker.WorkerMain.class, List.of(ChildJvm.properties(
+        double rps = isolated(tracker, io.kinfer.worker.WorkerMain.class, List.of(ChildJvm.properties(
             childDir().resolve(name + ".properties"), config).toString()), name);
+        lastMeanBatch = tracker.meanBatchSize();
+        return rps;
       }
     }
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory, null);
@@ -495,7 +568,11 @@ public final class BenchCommand implements Callable<Integer> {
         throw new IllegalStateException("Run with max.batch.size " + maxBatch + " answered " + tracker.answered()
             + " of " + e2eRequests + " with " + tracker.duplicates() + " duplicates");
       }
+      lastMeanBatch = tracker.meanBatchSize();
       return e2eRequests / ((tracker.lastAtMs() - start) / 1000.0);
     }
   }
+
+  /** Mean rows per engine call of the last drain, as its answers report. */
+  private double lastMeanBatch;
 }

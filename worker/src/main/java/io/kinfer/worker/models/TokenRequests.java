@@ -43,11 +43,20 @@ public final class TokenRequests {
   }
 
   public static InferenceRequest request(String id, String model, long[] ids) {
-    long[] mask = new long[ids.length];
-    java.util.Arrays.fill(mask, 1);
+    return padded(id, model, ids, ids.length);
+  }
+
+  /**
+   * The request padded by its sender to {@code length} tokens, as a fixed-length handler does
+   * (TorchServe's reference transformer handler pads every request to max_length): input_ids and
+   * token_type_ids padded with 0, attention_mask 1 on the real tokens and 0 on the padding.
+   */
+  public static InferenceRequest padded(String id, String model, long[] ids, int length) {
+    long[] mask = new long[Math.max(length, ids.length)];
+    java.util.Arrays.fill(mask, 0, ids.length, 1);
     return InferenceRequest.newBuilder().setId(id).setModel(model).setInputs(List.of(
-        int64("input_ids", ids), int64("attention_mask", mask), int64("token_type_ids", new long[ids.length])))
-        .build();
+        int64("input_ids", java.util.Arrays.copyOf(ids, mask.length)), int64("attention_mask", mask),
+        int64("token_type_ids", new long[mask.length]))).build();
   }
 
   private static Tensor int64(String name, long[] values) {
