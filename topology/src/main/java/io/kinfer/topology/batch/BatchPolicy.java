@@ -62,21 +62,21 @@ public final class BatchPolicy {
    */
   public long decide(int buffered, long oldestEnqueuedMs, long earliestDeadlineMs, long nowMs,
       long expectedInferenceMs) {
-    return decide(buffered, 0, oldestEnqueuedMs, earliestDeadlineMs, nowMs, expectedInferenceMs);
+    return decide(buffered, buffered >= maxBatchSize, oldestEnqueuedMs, earliestDeadlineMs, nowMs, expectedInferenceMs);
   }
 
   /**
-   * As {@link #decide(int, long, long, long, long)}, also dispatching when the buffered requests'
-   * elements fill the element budget (a full batch of long requests need not wait for more rows).
+   * As {@link #decide(int, long, long, long, long)}, with what counts as a full batch decided by the
+   * caller (size, element budget, or the look-ahead of length-aware batching).
    *
-   * @param bufferedElements the summed elements (longest input) of the buffered requests
+   * @param full enough is waiting to dispatch now
    */
-  public long decide(int buffered, long bufferedElements, long oldestEnqueuedMs, long earliestDeadlineMs,
-      long nowMs, long expectedInferenceMs) {
+  public long decide(int buffered, boolean full, long oldestEnqueuedMs, long earliestDeadlineMs, long nowMs,
+      long expectedInferenceMs) {
     if (buffered == 0) {
       return IDLE;
     }
-    if (buffered >= maxBatchSize || bufferedElements >= maxBatchElements()) {
+    if (full) {
       return 0;
     }
     long untilMaxWait = oldestEnqueuedMs + maxWaitMs - nowMs;

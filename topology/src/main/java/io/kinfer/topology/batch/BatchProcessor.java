@@ -99,7 +99,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     buffered++;
     metrics.buffered(buffered);
     BatchPolicy policy = policy(version);
-    if (group.size() >= policy.maxBatchSize() || group.elements() >= policy.maxBatchElements()) {
+    if (group.full(policy.maxBatchSize(), policy.maxBatchElements())) {
       dispatch(version, group, policy, context.currentSystemTimeMs());
     }
   }
@@ -109,8 +109,8 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
       WaitingRequests group = entry.getValue();
       BatchPolicy policy = policy(entry.getKey());
       long expected = estimates.expectedMillis(entry.getKey());
-      while (group.size() > 0 && policy.decide(group.size(), group.elements(), group.oldestEnqueuedMs(),
-          group.earliestDeadlineMs(), nowMs, expected) == 0) {
+      while (group.size() > 0 && policy.decide(group.size(), group.full(policy.maxBatchSize(),
+          policy.maxBatchElements()), group.oldestEnqueuedMs(), group.earliestDeadlineMs(), nowMs, expected) == 0) {
         dispatch(entry.getKey(), group, policy, nowMs);
       }
     }

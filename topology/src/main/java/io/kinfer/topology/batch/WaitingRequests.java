@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The buffered requests of one model version, oldest first, and the choice of which of them form
@@ -31,8 +32,9 @@ public final class WaitingRequests {
 
   private final ArrayDeque<Entry> entries = new ArrayDeque<>();
   private final Map<Long, Integer> lengthCounts = new HashMap<>();
+  /** Deadlines of waiting requests with their counts, so the earliest is known without a scan. */
+  private final TreeMap<Long, Integer> deadlines = new TreeMap<>();
   private long elements;
-  private long earliestDeadline = BatchPolicy.NO_DEADLINE;
 
   public void add(String storeKey, BufferedRequest request) {
     InferenceRequest r = request.getRequest();
@@ -41,7 +43,9 @@ public final class WaitingRequests {
     entries.add(entry);
     lengthCounts.merge(entry.length(), 1, Integer::sum);
     elements += entry.length();
-    earliestDeadline = Math.min(earliestDeadline, deadline);
+    if (deadline != BatchPolicy.NO_DEADLINE) {
+      deadlines.merge(deadline, 1, Integer::sum);
+    }
   }
 
   /**
@@ -74,7 +78,19 @@ public final class WaitingRequests {
   }
 
   public long earliestDeadlineMs() {
-    return earliestDeadline;
+    return deadlines.isEmpty() ? BatchPolicy.NO_DEADLINE : deadlines.firstKey();
+  }
+
+  /**
+   * Whether enough is waiting to dispatch without waiting for time: a batch's worth of rows or
+   * elements when every request has one length; when lengths differ, enough to fill the look-ahead
+   * window, so the choice has similar requests to pick from (a backlog fills it at once; under
+   * lighter load the max wait dispatches first).
+   */
+  public boolean full(int maxRows, long maxElements) {
+    int windows = lengthCounts.size() <= 1 ? 1 : WINDOW_BATCHES;
+    return entries.size() >= (long) windows * maxRows
+        || (maxElements != Long.MAX_VALUE && elements >= windows * maxElements);
   }
 
   /**
@@ -85,13 +101,7 @@ public final class WaitingRequests {
     if (entries.isEmpty()) {
       return List.of();
     }
-    List<Entry> batch = lengthCounts.size() == 1 ? takeOldest(maxRows, maxElements) : takeSimilar(maxRows, maxElements);
-    long earliest = BatchPolicy.NO_DEADLINE;
-    for (Entry e : entries) {
-      earliest = Math.min(earliest, e.deadlineMs());
-    }
-    earliestDeadline = earliest;
-    return batch;
+    return lengthCounts.size() == 1 ? takeOldest(maxRows, maxElements) : takeSimilar(maxRows, maxElements);
   }
 
   /** All of one length: first in, first out. */
@@ -175,6 +185,7 @@ public final class WaitingRequests {
 
   private Entry removed(Entry entry) {
     lengthCounts.computeIfPresent(entry.length(), (k, n) -> n == 1 ? null : n - 1);
+    deadlines.computeIfPresent(entry.deadlineMs(), (k, n) -> n == 1 ? null : n - 1);
     elements -= entry.length();
     return entry;
   }

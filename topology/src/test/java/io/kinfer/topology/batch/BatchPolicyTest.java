@@ -33,10 +33,9 @@ class BatchPolicyTest {
   }
 
   @Test
-  void shouldDispatchWhenTheWaitingElementsFillTheBudget() {
-    BatchPolicy budget = new BatchPolicy(64, 20, 2, 1000);
-    assertThat(budget.decide(3, 999, 100, NONE, 101, 0)).isEqualTo(19);
-    assertThat(budget.decide(3, 1000, 100, NONE, 101, 0)).isZero();
-    assertThat(policy.decide(3, 1_000_000, 100, NONE, 101, 0)).as("no budget").isEqualTo(19);
+  void shouldDispatchAtOnceWhenTheCallerSaysTheBatchIsFull() {
+    assertThat(policy.decide(3, true, 100, NONE, 101, 0)).isZero();
+    assertThat(policy.decide(3, false, 100, NONE, 101, 0)).isEqualTo(19);
+    assertThat(policy.decide(9, false, 100, NONE, 101, 0)).as("the caller decides what full is").isEqualTo(19);
   }
 }

@@ -95,4 +95,37 @@ class WaitingRequestsTest {
     }
     assertThat(answeredPerKey).isEqualTo(sentPerKey);
   }
+
+  @Test
+  void shouldCountAsFullAtOneBatchForOneLengthButFillTheLookAheadWhenLengthsDiffer() {
+    for (int i = 0; i < 4; i++) {
+      add("r" + i, "k" + i, 16);
+    }
+    assertThat(waiting.full(4, Long.MAX_VALUE)).isTrue();
+    add("long", "k", 100);
+    assertThat(waiting.full(4, Long.MAX_VALUE)).as("mixed: wait for 4 batches' worth").isFalse();
+    for (int i = 5; i < 4 * WaitingRequests.WINDOW_BATCHES; i++) {
+      add("r" + i, "k" + i, 16);
+    }
+    assertThat(waiting.full(4, Long.MAX_VALUE)).isTrue();
+    assertThat(waiting.full(100, 85)).as("or 4 budgets' worth of elements: 15 x 16 + 100 = 4 x 85").isTrue();
+    assertThat(waiting.full(100, 86)).isFalse();
+  }
+
+  @Test
+  void shouldTrackTheEarliestDeadlineAsRequestsLeave() {
+    InferenceRequest base = InferenceRequest.newBuilder().setId("d").setModel("m").setInputs(List.of()).build();
+    long[] deadlines = {500, 300, 900};
+    for (int i = 0; i < deadlines.length; i++) {
+      InferenceRequest r = InferenceRequest.newBuilder(base).setId("d" + i)
+          .setDeadline(java.time.Instant.ofEpochMilli(deadlines[i])).build();
+      waiting.add("k" + i, BufferedRequest.newBuilder().setRequest(r).setVersion("1").setVariant("primary")
+          .setRecordTimestamp(0).setEnqueuedAtMs(i).build());
+    }
+    assertThat(waiting.earliestDeadlineMs()).isEqualTo(300);
+    waiting.take(2, Long.MAX_VALUE);
+    assertThat(waiting.earliestDeadlineMs()).isEqualTo(900);
+    waiting.take(2, Long.MAX_VALUE);
+    assertThat(waiting.earliestDeadlineMs()).isEqualTo(BatchPolicy.NO_DEADLINE);
+  }
 }
