@@ -208,7 +208,7 @@ public final class Replay {
         result = engine.infer(v, batch);
       } catch (RuntimeException e) {
         List<BatchResult.Outcome> failed = new ArrayList<>();
-        batch.forEach(r -> failed.add(BatchResult.Outcome.failed("engine: " + e.getMessage())));
+        batch.forEach(r -> failed.add(BatchResult.Outcome.engineFailed("engine: " + e.getMessage())));
         result = new BatchResult(failed, 0);
       }
       perVersion.get(v).batch(batch.size(), result.engineNanos());

@@ -12,8 +12,11 @@ import java.util.function.LongConsumer;
 /**
  * Runs a batch so that one poison request cannot fail its neighbours: when the engine throws for a
  * batch, the batch is split in halves and each half retried, down to single requests, which then
- * fail alone. When every single request fails too, the engine itself is down: the whole batch is
- * retried with exponential backoff before its requests are answered ERROR.
+ * fail alone. The halves run on the engine without cross-thread merging, so a retry is never merged
+ * with another thread's healthy requests. When every request of the batch failed in the engine, a
+ * known-good input is run ({@link InferenceEngine#probe}): if it passes, the requests were poison
+ * (answered ERROR at once, the partition does not stall); if it fails too, the engine is down and
+ * the batch is retried with backoff before its requests are answered ERROR.
  */
 public final class FailureIsolation {
   private final InferenceEngine engine;
@@ -52,7 +55,8 @@ public final class FailureIsolation {
       BatchResult result = new BatchResult(Arrays.asList(outcomes), System.nanoTime() - start);
       // Every request failing by an engine exception (not a validation error) means the engine is
       // down, not that they are all poison: retry the batch after a pause.
-      boolean engineDown = Arrays.stream(outcomes).allMatch(o -> !o.isOk() && o.error().startsWith(ENGINE_FAILED));
+      boolean engineDown = Arrays.stream(outcomes).allMatch(o -> o.failure() == BatchResult.Failure.ENGINE)
+          && !engine.unmerged().probe(version);
       if (!engineDown || attempt >= backoffMs.length) {
         return new Isolated(result, engineDown, calls[0]);
       }
@@ -63,15 +67,16 @@ public final class FailureIsolation {
   public static final String ENGINE_FAILED = "Inference engine failed: ";
 
   private void bisect(ModelVersion version, List<InferenceRequest> part, int offset, Outcome[] out, int[] calls) {
+    InferenceEngine target = calls[0] == 0 ? engine : engine.unmerged();
     calls[0]++;
     try {
-      List<Outcome> got = engine.infer(version, part).outcomes();
+      List<Outcome> got = target.infer(version, part).outcomes();
       for (int i = 0; i < got.size(); i++) {
         out[offset + i] = got.get(i);
       }
     } catch (RuntimeException e) {
       if (part.size() == 1) {
-        out[offset] = Outcome.failed(ENGINE_FAILED + e.getMessage());
+        out[offset] = Outcome.engineFailed(ENGINE_FAILED + e.getMessage());
         return;
       }
       int half = part.size() / 2;

@@ -94,7 +94,7 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
       publish(request, Responses.batched(request, outcome.isOk() ? Status.OK : Status.ERROR,
           outcome.error(), outcome.outputs(), waited, inferenceMicros, live.size(), workerId));
       if (!outcome.isOk()) {
-        deadLetter(request, outcome.error());
+        deadLetter(request, outcome);
       }
       if (outcome.isOk() && !request.getShadows().isEmpty()) {
         shadowed.add(request);
@@ -134,8 +134,9 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
     return result;
   }
 
-  private void deadLetter(BufferedRequest request, String error) {
-    String kind = error.startsWith(FailureIsolation.ENGINE_FAILED) ? "EngineFailure" : "InvalidRequest";
+  private void deadLetter(BufferedRequest request, BatchResult.Outcome outcome) {
+    String error = outcome.error();
+    String kind = outcome.failure() == BatchResult.Failure.ENGINE ? "EngineFailure" : "InvalidRequest";
     context.forward(new Record<String, Object>(request.getKey(), request.getRequest(), request.getRecordTimestamp(),
         DeadLetters.headers(kind, error, DeadLetters.STAGE_INFER, requestsTopic, request)), deadLetterChild);
     metrics.deadLetter(DeadLetters.STAGE_INFER);

@@ -27,6 +27,21 @@ public interface InferenceEngine extends AutoCloseable {
     return Integer.MAX_VALUE;
   }
 
+  /**
+   * Runs a known-good input (the warm-up's) on the version: true when the engine answers it. Asked
+   * only after a whole batch failed, to tell poison requests (the probe passes) from an engine
+   * outage (it fails too). Engines that cannot tell say false, and every such failure counts as an
+   * outage.
+   */
+  default boolean probe(ModelVersion version) {
+    return false;
+  }
+
+  /** The engine without cross-thread merging: failure isolation retries single requests on it. */
+  default InferenceEngine unmerged() {
+    return this;
+  }
+
   @Override
   default void close() {}
 }

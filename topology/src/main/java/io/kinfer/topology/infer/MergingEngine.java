@@ -36,6 +36,16 @@ public final class MergingEngine implements InferenceEngine {
   }
 
   @Override
+  public InferenceEngine unmerged() {
+    return engine.unmerged();
+  }
+
+  @Override
+  public boolean probe(ModelVersion version) {
+    return engine.probe(version);
+  }
+
+  @Override
   public int maxBatchSize(ModelVersion version) {
     return engine.maxBatchSize(version);
   }

@@ -33,6 +33,11 @@ class FailureIsolationTest {
       }
       return sums.infer(version, requests);
     }
+
+    @Override
+    public boolean probe(ModelVersion version) {
+      return !down; // the known-good input fails only when the engine itself is down
+    }
   }
 
   private static List<InferenceRequest> batch(int size, int... poisonAt) {
@@ -93,5 +98,43 @@ class FailureIsolationTest {
     assertThat(run.engineDown()).isFalse();
     assertThat(slept).containsExactly(100L);
     assertThat(run.result().outcomes()).allMatch(BatchResult.Outcome::isOk);
+  }
+
+  @Test
+  void shouldNotTakeOnePoisonRequestAloneForAnOutage() {
+    FlakyEngine engine = new FlakyEngine();
+    FailureIsolation isolation = new FailureIsolation(engine, new long[] {100, 400, 1600}, slept::add);
+
+    FailureIsolation.Isolated run = isolation.run(V1, batch(1, 0));
+
+    assertThat(run.engineDown()).as("the probe passed: poison, not an outage").isFalse();
+    assertThat(slept).isEmpty();
+    assertThat(run.result().outcomes().get(0).failure()).isEqualTo(BatchResult.Failure.ENGINE);
+    assertThat(run.result().outcomes().get(0).error()).contains("kernel crashed on a poison input");
+  }
+
+  @Test
+  void shouldNotTakeABatchOfPoisonAloneForAnOutageEither() {
+    FlakyEngine engine = new FlakyEngine();
+    FailureIsolation isolation = new FailureIsolation(engine, new long[] {100}, slept::add);
+
+    FailureIsolation.Isolated run = isolation.run(V1, batch(3, 0, 1, 2));
+
+    assertThat(run.engineDown()).isFalse();
+    assertThat(slept).isEmpty();
+    assertThat(run.result().outcomes()).allMatch(o -> o.failure() == BatchResult.Failure.ENGINE);
+  }
+
+  @Test
+  void shouldBisectOutsideTheMergeSoRetriesNeverJoinAnotherThreadsBatch() {
+    FlakyEngine base = new FlakyEngine();
+    MergingEngine merging = new MergingEngine(base);
+    FailureIsolation isolation = new FailureIsolation(merging, new long[] {100}, slept::add);
+
+    FailureIsolation.Isolated run = isolation.run(V1, batch(8, 5));
+
+    assertThat(merging.batches()).as("only the first, whole-batch call goes through the merge").isEqualTo(1);
+    assertThat(base.calls).isEqualTo(run.engineCalls()).isGreaterThan(1);
+    assertThat(run.result().outcomes().stream().filter(BatchResult.Outcome::isOk).count()).isEqualTo(7);
   }
 }

@@ -97,33 +97,50 @@ public final class LoadedModel implements AutoCloseable {
    * checks that every output whose shape model.json ties to an input's really has that shape.
    */
   void warmUp() throws OrtException {
-    int[][] trials = {{1, 2}, {Math.max(1, Math.min(8, config.maxBatchSize())), 3}};
-    for (int[] trial : trials) {
-      int rows = trial[0];
-      long[][] dims = new long[inputs.size()][];
+    runZeros(1, 2, true);
+    runZeros(Math.max(1, Math.min(8, config.maxBatchSize())), 3, true);
+  }
+
+  /** Whether the session still answers the warm-up's known-good input (one row). */
+  boolean probe() {
+    inUse.readLock().lock();
+    try {
+      runZeros(1, 2, false);
+      return true;
+    } catch (OrtException | RuntimeException e) {
+      return false;
+    } finally {
+      inUse.readLock().unlock();
+    }
+  }
+
+  /** One run of {@code rows} zero rows, variable dimensions at {@code length} (within max_dims). */
+  private void runZeros(int rows, long length, boolean checkShapes) throws OrtException {
+    long[][] dims = new long[inputs.size()][];
+    for (int p = 0; p < inputs.size(); p++) {
+      Port port = inputs.get(p);
+      dims[p] = new long[port.rank()];
+      dims[p][0] = rows;
+      for (int i = 1; i < port.rank(); i++) {
+        var dim = port.dims().get(i);
+        dims[p][i] = dim.isFixed() ? dim.size() : Math.min(length, config.maxDim(dim.symbol()));
+      }
+    }
+    Map<String, OnnxTensor> feeds = new HashMap<>();
+    try {
       for (int p = 0; p < inputs.size(); p++) {
         Port port = inputs.get(p);
-        dims[p] = new long[port.rank()];
-        dims[p][0] = rows;
-        for (int i = 1; i < port.rank(); i++) {
-          var dim = port.dims().get(i);
-          dims[p][i] = dim.isFixed() ? dim.size() : Math.min(trial[1], config.maxDim(dim.symbol()));
-        }
+        ByteBuffer zeros = ByteBuffer.allocateDirect((int) (Blocks.elements(dims[p], 0) * port.type().bytes))
+            .order(ByteOrder.nativeOrder());
+        feeds.put(port.name(), OnnxTensor.createTensor(env, zeros, dims[p], port.type().onnx));
       }
-      Map<String, OnnxTensor> feeds = new HashMap<>();
-      try {
-        for (int p = 0; p < inputs.size(); p++) {
-          Port port = inputs.get(p);
-          ByteBuffer zeros = ByteBuffer.allocateDirect((int) (Blocks.elements(dims[p], 0) * port.type().bytes))
-              .order(ByteOrder.nativeOrder());
-          feeds.put(port.name(), OnnxTensor.createTensor(env, zeros, dims[p], port.type().onnx));
-        }
-        try (OrtSession.Result result = session.run(feeds)) {
+      try (OrtSession.Result result = session.run(feeds)) {
+        if (checkShapes) {
           checkWarmUpShapes(result, dims);
         }
-      } finally {
-        feeds.values().forEach(OnnxTensor::close);
       }
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
     }
   }
 

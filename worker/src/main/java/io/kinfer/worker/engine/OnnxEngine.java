@@ -93,6 +93,12 @@ public final class OnnxEngine implements InferenceEngine {
   }
 
   @Override
+  public boolean probe(ModelVersion version) {
+    LoadedModel model = models.get(version);
+    return model != null && model.probe();
+  }
+
+  @Override
   public int maxBatchSize(ModelVersion version) {
     LoadedModel model = models.get(version);
     return model == null ? Integer.MAX_VALUE : model.config().maxBatchSize();

