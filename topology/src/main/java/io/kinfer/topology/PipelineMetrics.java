@@ -21,7 +21,21 @@ public final class PipelineMetrics {
   public static final String PREFIX = "kinfer";
   private final MetricRegistry registry;
   private final AtomicLong buffered = new AtomicLong();
+  private final Map<String, AtomicLong> bufferedByModel = new ConcurrentHashMap<>();
   private final Map<ModelVersion, long[]> limits = new ConcurrentHashMap<>();
+
+  /**
+   * A name part (model, version, variant) as it goes into a dotted metric name: '.' would split it
+   * into two parts and lose its labels, so '.' and '%' are escaped; the exporter decodes them.
+   */
+  public static String part(String value) {
+    return value.indexOf('.') < 0 && value.indexOf('%') < 0 ? value : value.replace("%", "%25").replace(".", "%2E");
+  }
+
+  /** The inverse of {@link #part}, for label values. */
+  public static String unpart(String value) {
+    return value.indexOf('%') < 0 ? value : value.replace("%2E", ".").replace("%25", "%");
+  }
 
   public PipelineMetrics(MetricRegistry registry) {
     this.registry = registry;
@@ -37,32 +51,32 @@ public final class PipelineMetrics {
   private final Map<ModelVersion, Histogram> queueWaits = new ConcurrentHashMap<>();
 
   public void request(String model) {
-    requests.computeIfAbsent(model, m -> registry.counter(MetricRegistry.name(PREFIX, "requests", m))).inc();
+    requests.computeIfAbsent(model, m -> registry.counter(MetricRegistry.name(PREFIX, "requests", part(m)))).inc();
   }
 
   public void response(InferenceResponse response) {
     ResponseKey key = new ResponseKey(response.getStatus(), response.getModel(), String.valueOf(response.getVersion()),
         response.getVariant() == null ? "NONE" : response.getVariant());
     responses.computeIfAbsent(key, k -> registry.counter(MetricRegistry.name(PREFIX, "responses", k.status().name(),
-        k.model(), k.version(), k.variant()))).inc();
+        part(k.model()), part(k.version()), part(k.variant())))).inc();
     long e2eMs = System.currentTimeMillis() - response.getTimings().getRequestTimestamp().toEpochMilli();
     e2eLatency.computeIfAbsent(response.getModel(),
-        m -> histogram(MetricRegistry.name(PREFIX, "latency.e2e.ms", m))).update(e2eMs);
+        m -> histogram(MetricRegistry.name(PREFIX, "latency.e2e.ms", part(m)))).update(e2eMs);
   }
 
   public void batch(ModelVersion version, int size, long engineNanos) {
-    histogram(MetricRegistry.name(PREFIX, "batch.size", version.model(), version.version())).update(size);
-    timer(MetricRegistry.name(PREFIX, "inference", version.model(), version.version()))
+    histogram(MetricRegistry.name(PREFIX, "batch.size", part(version.model()), part(version.version()))).update(size);
+    timer(MetricRegistry.name(PREFIX, "inference", part(version.model()), part(version.version())))
         .update(engineNanos, TimeUnit.NANOSECONDS);
   }
 
   public void queueWait(ModelVersion version, long micros) {
     queueWaits.computeIfAbsent(version,
-        v -> histogram(MetricRegistry.name(PREFIX, "queue.wait.us", v.model(), v.version()))).update(micros);
+        v -> histogram(MetricRegistry.name(PREFIX, "queue.wait.us", part(v.model()), part(v.version())))).update(micros);
   }
 
   public void shadowComparison(ModelVersion shadow, io.kinfer.schemas.ShadowComparison comparison) {
-    String base = MetricRegistry.name(PREFIX, "shadow", shadow.model(), shadow.version());
+    String base = MetricRegistry.name(PREFIX, "shadow", part(shadow.model()), part(shadow.version()));
     registry.counter(base + ".compared").inc();
     if (comparison.getShadowError() != null) {
       registry.counter(base + ".errors").inc();
@@ -75,8 +89,10 @@ public final class PipelineMetrics {
   public void batchLimits(ModelVersion version, int maxBatchSize, long maxWaitMs) {
     long[] holder = limits.computeIfAbsent(version, v -> {
       long[] values = new long[2];
-      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.size", v.model(), v.version()), () -> () -> values[0]);
-      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.wait.ms", v.model(), v.version()), () -> () -> values[1]);
+      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.size", part(v.model()), part(v.version())),
+          () -> () -> values[0]);
+      registry.gauge(MetricRegistry.name(PREFIX, "batch.limit.wait.ms", part(v.model()), part(v.version())),
+          () -> () -> values[1]);
       return values;
     });
     holder[0] = maxBatchSize;
@@ -87,8 +103,17 @@ public final class PipelineMetrics {
     registry.counter(MetricRegistry.name(PREFIX, "dead.letters", stage)).inc();
   }
 
-  public void buffered(long count) {
-    buffered.set(count);
+  /**
+   * Requests of {@code model} that one task buffered ({@code delta} > 0) or dispatched or gave up
+   * (< 0): every task of the worker adds to the same totals, per model and overall.
+   */
+  public void buffered(String model, long delta) {
+    bufferedByModel.computeIfAbsent(model, m -> {
+      AtomicLong count = new AtomicLong();
+      registry.gauge(MetricRegistry.name(PREFIX, "buffered.model", part(m)), () -> count::get);
+      return count;
+    }).addAndGet(delta);
+    buffered.addAndGet(delta);
   }
 
   private Histogram histogram(String name) {

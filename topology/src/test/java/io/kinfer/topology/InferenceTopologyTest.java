@@ -135,7 +135,9 @@ class InferenceTopologyTest {
     sendKeyed("K", InferenceRequest.newBuilder(request("k3", "mlp", new float[4]))
         .setDeadline(START.plusMillis(1)).build()); // expires while buffered
     sendKeyed("B", request("b", "mlp", new float[4]));
-    driver.advanceWallClockTime(Duration.ofMillis(20));
+    for (int check = 0; check < 3; check++) { // due requests of mixed lengths go one batch per check
+      driver.advanceWallClockTime(Duration.ofMillis(20));
+    }
 
     List<InferenceResponse> out = predictions.readValuesToList();
     assertThat(out).extracting(InferenceResponse::getId).containsExactlyInAnyOrder("a", "k1", "k2", "k3", "b");
@@ -145,6 +147,38 @@ class InferenceTopologyTest {
         .isEqualTo(Status.EXPIRED);
     assertThat(engine.batchSizes).as("a and b batched apart from the long k1, then k1, then k2 (k3 expired)")
         .containsExactly(2, 1, 1);
+  }
+
+  @Test
+  void bufferedGaugesSumEveryTaskOfTheWorkerPerModel() {
+    SumEngine both = new SumEngine(MLP_1, new ModelVersion("other", "1"));
+    PipelineMetrics shared = new PipelineMetrics(metricRegistry); // one per worker, as Worker builds it
+    TopologyConfig config = new TopologyConfig(Topics.defaults(), 100, Duration.ofHours(1), 1000, "w1");
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "kinfer-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    TopologyTestDriver[] tasks = new TopologyTestDriver[2];
+    int[][] sends = {{3, 1}, {2, 0}}; // task 0: 3 mlp + 1 other; task 1: 2 mlp
+    for (int t = 0; t < tasks.length; t++) {
+      tasks[t] = new TopologyTestDriver(InferenceTopology.build(config, both, new PlanRoutingTable(both::loaded,
+          Map.of()), noControl(), registry, shared), props, START);
+      TestInputTopic<String, byte[]> in = tasks[t].createInputTopic(Topics.DEFAULT_REQUESTS, new StringSerializer(),
+          new ByteArraySerializer());
+      for (int i = 0; i < sends[t][0] + sends[t][1]; i++) {
+        InferenceRequest r = request("t" + t + "-" + i, i < sends[t][0] ? "mlp" : "other", i);
+        in.pipeInput(r.getId(), requestSerializer.serialize(Topics.DEFAULT_REQUESTS, r));
+      }
+    }
+    try {
+      assertThat(metricRegistry.getGauges().get("kinfer.buffered").getValue()).isEqualTo(6L);
+      assertThat(metricRegistry.getGauges().get("kinfer.buffered.model.mlp").getValue()).isEqualTo(5L);
+      assertThat(metricRegistry.getGauges().get("kinfer.buffered.model.other").getValue()).isEqualTo(1L);
+    } finally {
+      tasks[0].close();
+    }
+    assertThat(metricRegistry.getGauges().get("kinfer.buffered").getValue()).as("task 0 closed").isEqualTo(2L);
+    assertThat(metricRegistry.getGauges().get("kinfer.buffered.model.other").getValue()).isEqualTo(0L);
+    tasks[1].close();
   }
 
   private void sendKeyed(String key, InferenceRequest request) {

@@ -50,6 +50,8 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private KeyValueStore<String, BufferedRequest> store;
   private long nextSeq;
   private int buffered;
+  /** This task's share of the buffered gauges, taken back when the task closes (e.g. on a rebalance). */
+  private final Map<String, Long> reported = new HashMap<>();
 
   /**
    * @param modelMaxBatch the most rows a version takes in one call (its model.json); caps every batch
@@ -97,7 +99,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     WaitingRequests group = groups.computeIfAbsent(version, v -> new WaitingRequests());
     group.add(key, request);
     buffered++;
-    metrics.buffered(buffered);
+    report(version.model(), 1);
     BatchPolicy policy = policy(version);
     if (group.full(policy.maxBatchSize(), policy.maxBatchElements())) {
       dispatch(version, group, policy, context.currentSystemTimeMs());
@@ -109,9 +111,15 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
       WaitingRequests group = entry.getValue();
       BatchPolicy policy = policy(entry.getKey());
       long expected = estimates.expectedMillis(entry.getKey());
+      // Requests of mixed lengths that are due go one batch per check unless the look-ahead is
+      // still full: between checks the stream thread reads more requests, so the next batch is
+      // again chosen from many (draining them all at once would leave the last batches to chance).
+      boolean first = true;
       while (group.size() > 0 && policy.decide(group.size(), group.full(policy.maxBatchSize(),
-          policy.maxBatchElements()), group.oldestEnqueuedMs(), group.earliestDeadlineMs(), nowMs, expected) == 0) {
+          policy.maxBatchElements()), group.oldestEnqueuedMs(), group.earliestDeadlineMs(), nowMs, expected) == 0
+          && (first || group.uniformLengths() || group.full(policy.maxBatchSize(), policy.maxBatchElements()))) {
         dispatch(entry.getKey(), group, policy, nowMs);
+        first = false;
       }
     }
   }
@@ -137,13 +145,25 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
       requests.add(entry.request());
     }
     buffered -= requests.size();
-    metrics.buffered(buffered);
+    report(version.model(), -requests.size());
     if (!requests.isEmpty()) {
       context.forward(new Record<>(version.toString(), new Batch(version, requests, nowMs), nowMs), inferChild);
     }
   }
 
+  private void report(String model, long delta) {
+    reported.merge(model, delta, Long::sum);
+    metrics.buffered(model, delta);
+  }
+
+  @Override
+  public void close() {
+    reported.forEach((model, count) -> metrics.buffered(model, -count));
+    reported.clear();
+  }
+
   private void rebuildIndex() {
+    close();
     groups.clear();
     buffered = 0;
     nextSeq = 0;
@@ -155,9 +175,9 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
         groups.computeIfAbsent(version, v -> new WaitingRequests()).add(entry.key, entry.value);
         nextSeq = Math.max(nextSeq, Long.parseUnsignedLong(parts[2], 16) + 1);
         buffered++;
+        report(version.model(), 1);
       }
     }
-    metrics.buffered(buffered);
   }
 
   /** Model, version, then a zero-padded sequence, so a scan returns arrival order per group. */

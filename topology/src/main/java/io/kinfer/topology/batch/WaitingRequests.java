@@ -81,6 +81,11 @@ public final class WaitingRequests {
     return deadlines.isEmpty() ? BatchPolicy.NO_DEADLINE : deadlines.firstKey();
   }
 
+  /** True when every waiting request has one length (batches go first in, first out). */
+  public boolean uniformLengths() {
+    return lengthCounts.size() <= 1;
+  }
+
   /**
    * Whether enough is waiting to dispatch without waiting for time: a batch's worth of rows or
    * elements when every request has one length; when lengths differ, enough to fill the look-ahead

@@ -17,6 +17,7 @@ public final class MetricNames {
 
   public static final List<MapperConfig> MAPPINGS = List.of(
       map("kinfer.requests.*", "kinfer_requests", "model"),
+      map("kinfer.buffered.model.*", "kinfer_buffered_requests", "model"),
       map("kinfer.responses.*.*.*.*", "kinfer_responses", "status", "model", "version", "variant"),
       map("kinfer.latency.e2e.ms.*", "kinfer_e2e_latency_ms", "model"),
       map("kinfer.batch.size.*.*", "kinfer_batch_size", "model", "version"),

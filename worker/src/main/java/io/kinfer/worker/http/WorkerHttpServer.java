@@ -4,7 +4,6 @@ import com.codahale.metrics.MetricRegistry;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
@@ -46,8 +45,7 @@ public final class WorkerHttpServer implements AutoCloseable {
   public WorkerHttpServer(String host, int port, MetricRegistry metrics, KafkaStreams streams, Probe probe)
       throws IOException {
     this.probe = probe;
-    DropwizardExports.builder().dropwizardRegistry(metrics).customLabelMapper(MetricNames.labelMapper())
-        .register(registry);
+    registry.register(new PipelineExports(metrics));
     registry.register(new KafkaClientMetrics(streams::metrics));
     JvmMetrics.builder().register(registry);
     server = HttpServer.create(new InetSocketAddress(host, port), 16);

@@ -6,6 +6,7 @@ import io.kinfer.schemas.ModelStatus;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.ModelVersion;
+import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.control.ControlEvents;
 import io.kinfer.topology.route.Plan;
 import io.kinfer.topology.route.PlanRoutingTable;
@@ -65,13 +66,13 @@ public final class StatusPublisher implements ControlEvents, AutoCloseable {
 
   @Override
   public void applied(Plan plan) {
-    metrics.counter(MetricRegistry.name("kinfer.control.applied", plan.model())).inc();
+    metrics.counter(MetricRegistry.name("kinfer.control.applied", PipelineMetrics.part(plan.model()))).inc();
     report("applied " + plan.model() + " generation " + plan.generation() + " " + plan.command().getRoutes());
   }
 
   @Override
   public void rejected(String model, long generation, String reason) {
-    metrics.counter(MetricRegistry.name("kinfer.control.rejected", model)).inc();
+    metrics.counter(MetricRegistry.name("kinfer.control.rejected", PipelineMetrics.part(model))).inc();
     report("rejected " + model + " generation " + generation + ": " + reason);
   }
 
