@@ -8,6 +8,7 @@ import io.kinfer.schemas.serde.AvroSafety;
 import io.kinfer.topology.InferenceTopology;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
+import io.kinfer.topology.TopologyConfig;
 import io.kinfer.worker.http.MetricNames;
 import io.kinfer.topology.control.CommandVerifier;
 import io.kinfer.topology.infer.EngineHealth;
@@ -29,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
@@ -72,6 +74,10 @@ public final class Worker implements AutoCloseable {
 
   public static Worker start(WorkerConfig config, SchemaRegistry registry) {
     AvroSafety.ensureConfigured();
+    // Settings parsed from lists and files fail here, before Kafka is contacted or anything opened.
+    TopologyConfig topologyConfig = config.topologyConfig();
+    Map<String, String> primaryVersions = config.primaryVersions();
+    var trustedKeys = TrustedKeys.load(config);
     try {
       TopicSetup.ensure(config.adminConfig(), config.topics(), config.getBoolean(WorkerConfig.TOPICS_CREATE_CONFIG),
           List.of());
@@ -101,13 +107,13 @@ public final class Worker implements AutoCloseable {
     String workerId = config.workerId();
     String registryName = "kinfer-" + workerId;
     MetricRegistry metrics = SharedMetricRegistries.getOrCreate(registryName);
-    PlanRoutingTable routes = new PlanRoutingTable(engine::loaded, config.primaryVersions());
+    PlanRoutingTable routes = new PlanRoutingTable(engine::loaded, primaryVersions);
     ModelLifecycle lifecycle = new ModelLifecycle(repository, engine,
         Duration.ofMillis(config.getLong(WorkerConfig.MODEL_UNLOAD_GRACE_MS_CONFIG)));
     StatusPublisher status = new StatusPublisher(workerId, config.topics().status(), engine, routes, metrics,
         config.producerConfig(), registry, Duration.ofMillis(config.getLong(WorkerConfig.STATUS_INTERVAL_MS_CONFIG)));
     failures.forEach(f -> status.report("load failed: " + f));
-    ControlPlane control = new ControlPlane(new CommandVerifier(TrustedKeys.load(config)), lifecycle, status);
+    ControlPlane control = new ControlPlane(new CommandVerifier(trustedKeys), lifecycle, status);
     EngineHealth engineHealth = new EngineHealth();
     InferenceEngine calls = engine;
     if (config.mergeBatches()) {
@@ -116,7 +122,7 @@ public final class Worker implements AutoCloseable {
           : (double) merging.batches() / merging.engineCalls());
       calls = merging;
     }
-    Topology topology = InferenceTopology.build(config.topologyConfig(), calls, routes, control, registry,
+    Topology topology = InferenceTopology.build(topologyConfig, calls, routes, control, registry,
         new PipelineMetrics(metrics), engineHealth);
     KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, registryName));
     streams.setUncaughtExceptionHandler(e -> {

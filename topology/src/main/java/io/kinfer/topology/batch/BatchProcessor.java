@@ -111,15 +111,9 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
       WaitingRequests group = entry.getValue();
       BatchPolicy policy = policy(entry.getKey());
       long expected = estimates.expectedMillis(entry.getKey());
-      // Requests of mixed lengths that are due go one batch per check unless the look-ahead is
-      // still full: between checks the stream thread reads more requests, so the next batch is
-      // again chosen from many (draining them all at once would leave the last batches to chance).
-      boolean first = true;
       while (group.size() > 0 && policy.decide(group.size(), group.full(policy.maxBatchSize(),
-          policy.maxBatchElements()), group.oldestEnqueuedMs(), group.earliestDeadlineMs(), nowMs, expected) == 0
-          && (first || group.uniformLengths() || group.full(policy.maxBatchSize(), policy.maxBatchElements()))) {
+          policy.maxBatchElements()), group.waitingSinceMs(), group.earliestDeadlineMs(), nowMs, expected) == 0) {
         dispatch(entry.getKey(), group, policy, nowMs);
-        first = false;
       }
     }
   }
@@ -147,7 +141,9 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     buffered -= requests.size();
     report(version.model(), -requests.size());
     if (!requests.isEmpty()) {
+      long started = System.nanoTime(); // the forward runs the batch: the stream thread's clock stands still meanwhile
       context.forward(new Record<>(version.toString(), new Batch(version, requests, nowMs), nowMs), inferChild);
+      group.dispatched(nowMs + (System.nanoTime() - started) / 1_000_000);
     }
   }
 

@@ -35,6 +35,7 @@ public final class WaitingRequests {
   /** Deadlines of waiting requests with their counts, so the earliest is known without a scan. */
   private final TreeMap<Long, Integer> deadlines = new TreeMap<>();
   private long elements;
+  private long lastDispatchEndMs = Long.MIN_VALUE;
 
   public void add(String storeKey, BufferedRequest request) {
     InferenceRequest r = request.getRequest();
@@ -75,6 +76,23 @@ public final class WaitingRequests {
 
   public long oldestEnqueuedMs() {
     return entries.isEmpty() ? Long.MAX_VALUE : entries.peek().request().getEnqueuedAtMs();
+  }
+
+  /** When the previous batch of this group finished running. */
+  public void dispatched(long endMs) {
+    lastDispatchEndMs = endMs;
+  }
+
+  /**
+   * Where max wait counts from: the oldest request's arrival; with mixed lengths, no earlier than
+   * the end of the previous batch. While a batch runs the stream thread reads nothing, so right
+   * after it every waiting request is due and the next batch would be chosen from whatever little
+   * arrived before; waiting max wait again lets the look-ahead refill from the backlog first (under
+   * light load the previous batch is long past and nothing changes).
+   */
+  public long waitingSinceMs() {
+    long oldest = oldestEnqueuedMs();
+    return uniformLengths() ? oldest : Math.max(oldest, lastDispatchEndMs);
   }
 
   public long earliestDeadlineMs() {

@@ -128,4 +128,14 @@ class WaitingRequestsTest {
     waiting.take(2, Long.MAX_VALUE);
     assertThat(waiting.earliestDeadlineMs()).isEqualTo(BatchPolicy.NO_DEADLINE);
   }
+
+  @Test
+  void shouldCountMaxWaitOfMixedLengthsFromTheEndOfThePreviousBatch() {
+    add("a", "A", 10); // enqueued at 0
+    add("b", "B", 10); // at 1
+    waiting.dispatched(500);
+    assertThat(waiting.waitingSinceMs()).as("one length: from the oldest").isZero();
+    add("long", "C", 90);
+    assertThat(waiting.waitingSinceMs()).as("mixed: from the previous batch's end").isEqualTo(500);
+  }
 }
