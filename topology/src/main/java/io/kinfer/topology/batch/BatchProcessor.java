@@ -112,9 +112,10 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
       BatchPolicy policy = policy(entry.getKey());
       long expected = estimates.expectedMillis(entry.getKey());
       while (group.size() > 0 && policy.decide(group.size(), group.full(policy.maxBatchSize(),
-          policy.maxBatchElements()), group.waitingSinceMs(), group.earliestDeadlineMs(), nowMs, expected) == 0) {
+          policy.maxBatchElements()), group.waitingSinceMs(nowMs), group.earliestDeadlineMs(), nowMs, expected) == 0) {
         dispatch(entry.getKey(), group, policy, nowMs);
       }
+      group.checked();
     }
   }
 
@@ -143,7 +144,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     if (!requests.isEmpty()) {
       long started = System.nanoTime(); // the forward runs the batch: the stream thread's clock stands still meanwhile
       context.forward(new Record<>(version.toString(), new Batch(version, requests, nowMs), nowMs), inferChild);
-      group.dispatched(nowMs + (System.nanoTime() - started) / 1_000_000);
+      group.dispatched(nowMs, nowMs + (System.nanoTime() - started) / 1_000_000);
     }
   }
 

@@ -36,6 +36,8 @@ public final class WaitingRequests {
   private final TreeMap<Long, Integer> deadlines = new TreeMap<>();
   private long elements;
   private long lastDispatchEndMs = Long.MIN_VALUE;
+  private long lastBatchMs;
+  private int arrivalsSinceCheck;
 
   public void add(String storeKey, BufferedRequest request) {
     InferenceRequest r = request.getRequest();
@@ -44,6 +46,7 @@ public final class WaitingRequests {
     entries.add(entry);
     lengthCounts.merge(entry.length(), 1, Integer::sum);
     elements += entry.length();
+    arrivalsSinceCheck++;
     if (deadline != BatchPolicy.NO_DEADLINE) {
       deadlines.merge(deadline, 1, Integer::sum);
     }
@@ -78,21 +81,36 @@ public final class WaitingRequests {
     return entries.isEmpty() ? Long.MAX_VALUE : entries.peek().request().getEnqueuedAtMs();
   }
 
-  /** When the previous batch of this group finished running. */
-  public void dispatched(long endMs) {
+  /** The previous batch of this group ran from {@code startMs} to {@code endMs}. */
+  public void dispatched(long startMs, long endMs) {
     lastDispatchEndMs = endMs;
+    lastBatchMs = Math.max(0, endMs - startMs);
+  }
+
+  /** The caller has checked the time bounds: arrivals from now on count towards the next check. */
+  public void checked() {
+    arrivalsSinceCheck = 0;
   }
 
   /**
-   * Where max wait counts from: the oldest request's arrival; with mixed lengths, no earlier than
-   * the end of the previous batch. While a batch runs the stream thread reads nothing, so right
-   * after it every waiting request is due and the next batch would be chosen from whatever little
-   * arrived before; waiting max wait again lets the look-ahead refill from the backlog first (under
-   * light load the previous batch is long past and nothing changes).
+   * Where max wait counts from: the oldest request's arrival. With mixed lengths, no earlier than
+   * the end of the previous batch, and not yet while the look-ahead is refilling: while a batch runs
+   * the stream thread reads nothing, so right after it every waiting request is due and the next
+   * batch would be chosen from the few that arrived before (a commit after the batch alone outlasts
+   * a short max wait). So as long as requests keep arriving between two checks (the thread is
+   * reading a backlog), the clock starts again, for at most one previous batch's duration; once
+   * arrivals pause, or that long has passed, max wait applies as usual. Under light load the
+   * previous batch is long past and nothing changes; a full look-ahead and deadlines dispatch as
+   * always.
    */
-  public long waitingSinceMs() {
+  public long waitingSinceMs(long nowMs) {
     long oldest = oldestEnqueuedMs();
-    return uniformLengths() ? oldest : Math.max(oldest, lastDispatchEndMs);
+    if (uniformLengths()) {
+      return oldest;
+    }
+    long since = Math.max(oldest, lastDispatchEndMs);
+    boolean refilling = arrivalsSinceCheck > 0 && nowMs < lastDispatchEndMs + lastBatchMs;
+    return refilling ? Math.max(since, nowMs) : since;
   }
 
   public long earliestDeadlineMs() {

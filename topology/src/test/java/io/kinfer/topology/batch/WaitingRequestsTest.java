@@ -133,9 +133,25 @@ class WaitingRequestsTest {
   void shouldCountMaxWaitOfMixedLengthsFromTheEndOfThePreviousBatch() {
     add("a", "A", 10); // enqueued at 0
     add("b", "B", 10); // at 1
-    waiting.dispatched(500);
-    assertThat(waiting.waitingSinceMs()).as("one length: from the oldest").isZero();
+    waiting.dispatched(400, 500);
+    waiting.checked();
+    assertThat(waiting.waitingSinceMs(900)).as("one length: from the oldest").isZero();
     add("long", "C", 90);
-    assertThat(waiting.waitingSinceMs()).as("mixed: from the previous batch's end").isEqualTo(500);
+    waiting.checked();
+    assertThat(waiting.waitingSinceMs(502)).as("mixed: from the previous batch's end").isEqualTo(500);
+  }
+
+  @Test
+  void shouldRestartTheClockOfMixedLengthsWhileArrivalsRefillTheLookAheadForAtMostOneBatchDuration() {
+    add("a", "A", 10);
+    add("long", "B", 90);
+    waiting.dispatched(400, 500); // the previous batch took 100 ms
+    add("c", "C", 12); // the thread is reading a backlog: arrivals since the last check
+    assertThat(waiting.waitingSinceMs(510)).as("refilling: not due yet").isEqualTo(510);
+    waiting.checked();
+    assertThat(waiting.waitingSinceMs(512)).as("arrivals paused: from the batch's end").isEqualTo(500);
+    add("d", "D", 12);
+    assertThat(waiting.waitingSinceMs(600)).as("one batch duration has passed: due despite arrivals")
+        .isEqualTo(500);
   }
 }
