@@ -165,12 +165,29 @@ public final class WorkerConfig extends AbstractConfig {
           Importance.LOW, STATE_DIR_DOC);
 
   public WorkerConfig(Map<String, ?> values) {
-    super(CONFIG_DEF, values, false);
+    super(CONFIG_DEF, checkKnown(values, Map.of()), false);
+  }
+
+  /**
+   * Refuses a key no one reads (a misspelt setting would otherwise be silently ignored and its
+   * default used), naming the nearest valid key. {@code sources} says where a key came from.
+   */
+  static <V> Map<String, V> checkKnown(Map<String, V> values, Map<String, String> sources) {
+    for (String key : values.keySet()) {
+      if (!KnownSettings.isKnown(key)) {
+        String from = sources.containsKey(key) ? " (from " + sources.get(key) + ")" : "";
+        throw new ConfigException("Unknown setting '" + key + "'" + from + "." + KnownSettings.suggestion(key)
+            + " Worker settings are listed in docs/CONFIGURATION.md; Kafka client settings go under '"
+            + KAFKA_PREFIX + "' (e.g. kafka.security.protocol).");
+      }
+    }
+    return values;
   }
 
   /** Defaults, then the file (if any), then {@code KINFER_*} environment variables. */
   public static WorkerConfig load(Path file, Map<String, String> env) {
     Map<String, Object> values = new LinkedHashMap<>();
+    Map<String, String> sources = new HashMap<>();
     if (file != null) {
       Properties props = new Properties();
       try (Reader reader = Files.newBufferedReader(file)) {
@@ -178,10 +195,16 @@ public final class WorkerConfig extends AbstractConfig {
       } catch (IOException e) {
         throw new ConfigException("Cannot read config file " + file + ": " + e.getMessage());
       }
-      props.forEach((k, v) -> values.put(k.toString(), v));
+      props.forEach((k, v) -> {
+        values.put(k.toString(), v);
+        sources.put(k.toString(), file.toString());
+      });
     }
-    values.putAll(fromEnv(env));
-    return new WorkerConfig(values);
+    fromEnv(env).forEach((key, value) -> {
+      values.put(key, value);
+      sources.put(key, "environment variable " + ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_'));
+    });
+    return new WorkerConfig(checkKnown(values, sources));
   }
 
   /** {@code KINFER_MAX_WAIT_MS} → {@code max.wait.ms}; {@code KINFER_KAFKA_X_Y} → {@code kafka.x.y}. */

@@ -67,4 +67,31 @@ class WorkerConfigTest {
     assertThat(doc).as("regenerate with: scripts/config-docs.sh")
         .contains(WorkerConfig.markdownTable());
   }
+
+  @Test
+  void shouldRefuseAnUnknownSettingNamingWhereItCameFromAndTheNearestKey() throws Exception {
+    Path file = dir.resolve("worker.properties");
+    Files.writeString(file, "max.batch.sise=128\n");
+    assertThatThrownBy(() -> WorkerConfig.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("Unknown setting 'max.batch.sise' (from " + file + ")")
+        .hasMessageContaining("Did you mean 'max.batch.size'?");
+    assertThatThrownBy(() -> WorkerConfig.load(null, Map.of("KINFER_MAX_WAIT", "5")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("(from environment variable KINFER_MAX_WAIT)")
+        .hasMessageContaining("Did you mean 'max.wait.ms'?");
+    assertThatThrownBy(() -> new WorkerConfig(Map.of("kafka.security.protocl", "SASL_SSL")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("Did you mean 'kafka.security.protocol'?");
+    assertThatThrownBy(() -> new WorkerConfig(Map.of("colour", "blue")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("Unknown setting 'colour'")
+        .hasMessageNotContaining("Did you mean");
+  }
+
+  @Test
+  void shouldAcceptEveryKafkaClientSettingWithStreamsClientPrefixes() {
+    WorkerConfig config = new WorkerConfig(Map.of("kafka.security.protocol", "SASL_SSL",
+        "kafka.producer.linger.ms", "5", "kafka.main.consumer.fetch.min.bytes", "1",
+        "kafka.topic.min.insync.replicas", "2", "kafka.num.standby.replicas", "1", "kafka.group.protocol", "streams"));
+    assertThat(config.kafkaPassthrough()).hasSize(6);
+  }
 }
