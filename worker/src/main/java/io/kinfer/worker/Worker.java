@@ -28,7 +28,9 @@ import io.kinfer.worker.repository.ModelLoadException;
 import io.kinfer.worker.repository.ModelRepository;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.CloseOptions;
@@ -90,6 +92,21 @@ public final class Worker implements AutoCloseable {
     ModelRepository repository = new ModelRepository(Path.of(config.getString(WorkerConfig.MODEL_REPOSITORY_CONFIG)),
         config.getLong(WorkerConfig.MODEL_MAX_BYTES_CONFIG));
     OnnxEngine engine = new OnnxEngine(config.engineOptions());
+    // What has been opened so far, closed in reverse if a later step fails: a failed start (a bad
+    // Kafka setting, a taken port) leaves no sessions, producer or metrics registry behind.
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    opened.push(engine);
+    try {
+      return start(config, registry, topologyConfig, primaryVersions, trustedKeys, repository, engine, opened);
+    } catch (RuntimeException | Error e) {
+      closeAll(opened, e);
+      throw e;
+    }
+  }
+
+  private static Worker start(WorkerConfig config, SchemaRegistry registry, TopologyConfig topologyConfig,
+      Map<String, String> primaryVersions, Map<String, java.security.PublicKey> trustedKeys, ModelRepository repository,
+      OnnxEngine engine, Deque<AutoCloseable> opened) {
     List<String> failures = new ArrayList<>();
     for (ModelVersion version : repository.list()) {
       try {
@@ -100,18 +117,20 @@ public final class Worker implements AutoCloseable {
       }
     }
     if (engine.loaded().isEmpty()) {
-      engine.close();
       throw new ModelLoadException("No model could be loaded from " + repository.root()
           + (failures.isEmpty() ? " (it is empty; run 'ops models generate " + repository.root() + "')" : ": " + failures));
     }
     String workerId = config.workerId();
     String registryName = "kinfer-" + workerId;
     MetricRegistry metrics = SharedMetricRegistries.getOrCreate(registryName);
+    opened.push(() -> SharedMetricRegistries.remove(registryName));
     PlanRoutingTable routes = new PlanRoutingTable(engine::loaded, primaryVersions);
     ModelLifecycle lifecycle = new ModelLifecycle(repository, engine,
         Duration.ofMillis(config.getLong(WorkerConfig.MODEL_UNLOAD_GRACE_MS_CONFIG)));
+    opened.push(lifecycle);
     StatusPublisher status = new StatusPublisher(workerId, config.topics().status(), engine, routes, metrics,
         config.producerConfig(), registry, Duration.ofMillis(config.getLong(WorkerConfig.STATUS_INTERVAL_MS_CONFIG)));
+    opened.push(status);
     failures.forEach(f -> status.report("load failed: " + f));
     ControlPlane control = new ControlPlane(new CommandVerifier(trustedKeys), lifecycle, status);
     EngineHealth engineHealth = new EngineHealth();
@@ -125,6 +144,7 @@ public final class Worker implements AutoCloseable {
     Topology topology = InferenceTopology.build(topologyConfig, calls, routes, control, registry,
         new PipelineMetrics(metrics), engineHealth);
     KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, registryName));
+    opened.push(() -> streams.close(Duration.ofSeconds(30)));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("Stream thread failed; replacing it (its tasks resume from the last commit)", e);
       return StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -138,7 +158,6 @@ public final class Worker implements AutoCloseable {
       worker.http = new WorkerHttpServer(config.getString(WorkerConfig.HTTP_HOST_CONFIG),
           config.getInt(WorkerConfig.HTTP_PORT_CONFIG), metrics, streams, worker.probe());
     } catch (java.io.IOException e) {
-      worker.close();
       throw new IllegalStateException("Cannot serve /metrics on port " + config.getInt(WorkerConfig.HTTP_PORT_CONFIG)
           + ": " + e.getMessage() + " (set http.port to a free port, or 0)", e);
     }
@@ -203,6 +222,16 @@ public final class Worker implements AutoCloseable {
 
   public WorkerConfig config() {
     return config;
+  }
+
+  private static void closeAll(Deque<AutoCloseable> opened, Throwable cause) {
+    while (!opened.isEmpty()) {
+      try {
+        opened.pop().close();
+      } catch (Exception e) {
+        cause.addSuppressed(e);
+      }
+    }
   }
 
   @Override
