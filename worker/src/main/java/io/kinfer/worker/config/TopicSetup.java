@@ -46,6 +46,36 @@ public final class TopicSetup {
     }
   }
 
+  /** How long a starting worker waits for the topics it created to have leaders. */
+  static final long CREATED_TOPIC_WAIT_MS = 30_000;
+
+  /**
+   * Waits until freshly created topics have a leader for every partition in the metadata a broker
+   * serves: creation returns when the controller has the topic, and a Streams client asking a broker
+   * just after it may find no partitions (its global store then fails to start).
+   */
+  static void awaitLeaders(Admin admin, List<String> names) throws Exception {
+    long deadline = System.currentTimeMillis() + CREATED_TOPIC_WAIT_MS;
+    while (!names.isEmpty()) {
+      try {
+        boolean led = admin.describeTopics(names).allTopicNames().get().values().stream()
+            .allMatch(t -> !t.partitions().isEmpty() && t.partitions().stream().allMatch(p -> p.leader() != null));
+        if (led) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+          throw e;
+        }
+      }
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("Topics " + names + " were created but have no leader after "
+            + CREATED_TOPIC_WAIT_MS / 1000 + " s: check the brokers' health (kafka-topics --describe)");
+      }
+      Thread.sleep(100); // polling the cluster's metadata; nothing here to wait on
+    }
+  }
+
   public static void ensure(Map<String, Object> adminConfig, Topics topics, boolean create, List<String> extra)
       throws Exception {
     Admin admin = Admin.create(adminConfig);
@@ -81,6 +111,7 @@ public final class TopicSetup {
             + " and topics.create=false: create them first");
       }
       createIfAbsent(admin, absent);
+      awaitLeaders(admin, absent.stream().map(NewTopic::name).toList());
     } finally {
       admin.close(java.time.Duration.ofSeconds(2)); // don't wait out pending calls to an unreachable cluster
     }
