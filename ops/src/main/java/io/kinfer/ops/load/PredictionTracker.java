@@ -47,6 +47,8 @@ public final class PredictionTracker implements AutoCloseable {
   private long firstAtMs;
   private long lastAtMs;
   private volatile Exception failure;
+  /** The consumer's position per partition after the last poll (the consumer is only usable on its thread). */
+  private volatile Map<org.apache.kafka.common.TopicPartition, Long> positions = Map.of();
 
   public PredictionTracker(String bootstrapServers, SchemaRegistry registry, String topic,
       RequestFactory factory, Consumer<InferenceResponse> listener) {
@@ -94,6 +96,11 @@ public final class PredictionTracker implements AutoCloseable {
         for (ConsumerRecord<String, InferenceResponse> record : consumer.poll(Duration.ofMillis(50))) {
           record(record.value(), record.timestamp(), System.currentTimeMillis());
         }
+        Map<org.apache.kafka.common.TopicPartition, Long> now = new java.util.HashMap<>();
+        for (org.apache.kafka.common.TopicPartition partition : consumer.assignment()) {
+          now.put(partition, consumer.position(partition));
+        }
+        positions = Map.copyOf(now);
       }
     } catch (Exception e) {
       if (running.get()) {
@@ -162,6 +169,14 @@ public final class PredictionTracker implements AutoCloseable {
   public synchronized Histogram totalLatency() {
     latencyTotal.add(latency.getIntervalHistogram());
     return latencyTotal.copy();
+  }
+
+  /**
+   * Where reading has got to on each partition of the topic: every answer before these offsets has
+   * been counted (empty until the topic exists).
+   */
+  public Map<org.apache.kafka.common.TopicPartition, Long> positions() {
+    return positions;
   }
 
   public synchronized long answered() {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -15,6 +16,8 @@ import picocli.CommandLine;
  * with the profiler, and the stream-thread/merging rows. Checks that every row is measured and
  * written, not the numbers (those only mean something at full size, side by side in one run).
  */
+/** Starts brokers and child worker JVMs: an integration test. */
+@Tag("integration")
 class BenchCommandTest {
   @Test
   void isolatedProfiledRunWritesEveryRow(@TempDir Path dir) throws Exception {

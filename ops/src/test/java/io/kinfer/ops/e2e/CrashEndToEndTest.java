@@ -87,8 +87,9 @@ class CrashEndToEndTest {
       load.join();
       try (ChildWorker last = worker) {
         await().atMost(Duration.ofMinutes(3)).until(() -> tracker.answered() >= total);
-        // Late duplicates would arrive within a commit interval or two of the last answer.
-        await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        // Late duplicates would have arrived by the time every request is committed.
+        Settled.untilNoneInFlight((String) config.get(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG), "crash-test", Topics.DEFAULT_REQUESTS, Topics.DEFAULT_PREDICTIONS, tracker,
+            Duration.ofSeconds(60));
         assertThat(tracker.missing(total)).isZero();
         assertThat(tracker.duplicates()).isZero();
         assertThat(tracker.statuses()).containsExactly(Map.entry(Status.OK, (long) total));
@@ -109,7 +110,8 @@ class CrashEndToEndTest {
         first.terminate();
         load.join();
         await().atMost(Duration.ofMinutes(2)).until(() -> tracker.answered() >= total);
-        await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        Settled.untilNoneInFlight((String) config.get(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG), "crash-test", Topics.DEFAULT_REQUESTS, Topics.DEFAULT_PREDICTIONS, tracker,
+            Duration.ofSeconds(60));
         assertThat(tracker.missing(total)).isZero();
         assertThat(tracker.duplicates()).isZero();
       }

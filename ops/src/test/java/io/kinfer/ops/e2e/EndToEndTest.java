@@ -79,8 +79,9 @@ class EndToEndTest {
 
         generator.run(0, REQUESTS, 0);
         await().atMost(Duration.ofMinutes(3)).until(() -> tracker.answered() >= REQUESTS);
-        // Anything still in flight would show up now as a duplicate: give it a commit interval or two.
-        await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> true);
+        // Anything still in flight would show up as a duplicate once every input is committed.
+        Settled.untilNoneInFlight(kafka.bootstrapServers(), config.getString(WorkerConfig.APPLICATION_ID_CONFIG), Topics.DEFAULT_REQUESTS, Topics.DEFAULT_PREDICTIONS, tracker,
+            Duration.ofSeconds(30));
 
         assertThat(tracker.missing(REQUESTS)).as("lost on " + kafka.kind()).isZero();
         assertThat(tracker.duplicates()).as("duplicates on " + kafka.kind()).isZero();

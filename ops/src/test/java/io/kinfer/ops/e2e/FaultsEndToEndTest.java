@@ -72,7 +72,8 @@ class FaultsEndToEndTest {
         scenario.during(fixture);
         load.join();
         fixture.awaitAnswered(TOTAL);
-        await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        Settled.untilNoneInFlight(kafka.bootstrapServers(), name, Topics.DEFAULT_REQUESTS, Topics.DEFAULT_PREDICTIONS, tracker,
+            Duration.ofSeconds(60));
         assertThat(tracker.missing(TOTAL)).as(name + ": lost").isZero();
         assertThat(tracker.duplicates()).as(name + ": duplicated").isZero();
       }

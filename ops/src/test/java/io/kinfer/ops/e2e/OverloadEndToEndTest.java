@@ -90,7 +90,8 @@ class OverloadEndToEndTest {
         assertThat(okRate).as("answers per second under 3x overload vs capacity " + capacity)
             .isGreaterThan(0.5 * capacity);
         await().atMost(Duration.ofMinutes(6)).until(() -> tracker.answered() >= total);
-        await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        Settled.untilNoneInFlight(kafka.bootstrapServers(), "overload", Topics.DEFAULT_REQUESTS, Topics.DEFAULT_PREDICTIONS,
+            tracker, Duration.ofSeconds(60));
         assertThat(tracker.missing(total)).isZero();
         assertThat(tracker.duplicates()).isZero();
       }

@@ -19,10 +19,12 @@ import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The REST client against the embedded endpoint, over real HTTP, as any Confluent client would. */
+@Tag("integration")
 class EmbeddedSchemaRegistryTest {
   private static final Schema V1 = SchemaBuilder.record("Thing").namespace("t").fields()
       .requiredString("id").endRecord();

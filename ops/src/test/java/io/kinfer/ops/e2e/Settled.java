@@ -1,0 +1,58 @@
+package io.kinfer.ops.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import io.kinfer.ops.load.PredictionTracker;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Waits until no answer can still arrive, instead of sleeping: the workers' group has committed
+ * every input it reads (under exactly-once, each input offset commits in the transaction of its
+ * answers, so nothing more will be written for them), and the tracker has read the answer topic up
+ * to its last committed offset. A late duplicate would then already have been counted.
+ */
+final class Settled {
+  private Settled() {}
+
+  static void untilNoneInFlight(String bootstrapServers, String groupId, String requestTopic, String answerTopic,
+      PredictionTracker tracker, Duration atMost) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+      await().atMost(atMost).pollInterval(Duration.ofMillis(200)).until(() -> committedToEnd(admin, groupId, requestTopic));
+      Map<TopicPartition, Long> end = endOffsets(admin, answerTopic, IsolationLevel.READ_COMMITTED);
+      await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> end.entrySet().stream()
+          .allMatch(e -> tracker.positions().getOrDefault(e.getKey(), -1L) >= e.getValue()));
+    }
+  }
+
+  /**
+   * The group has committed every partition of the request topic to its end (its producers are not
+   * transactional, so the end is the last request + 1, with no commit marker after it).
+   */
+  private static boolean committedToEnd(Admin admin, String groupId, String topic) throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+    Map<TopicPartition, Long> ends = endOffsets(admin, topic, IsolationLevel.READ_UNCOMMITTED);
+    return ends.entrySet().stream().allMatch(e -> e.getValue() == 0 || committed.get(e.getKey()) != null
+        && committed.get(e.getKey()).offset() >= e.getValue());
+  }
+
+  /** End offsets; under read_committed the last stable offsets, what a read_committed reader can reach. */
+  private static Map<TopicPartition, Long> endOffsets(Admin admin, String topic, IsolationLevel isolation)
+      throws Exception {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic).partitions()
+        .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+    Map<TopicPartition, Long> out = new HashMap<>();
+    admin.listOffsets(latest, new ListOffsetsOptions(isolation)).all().get()
+        .forEach((p, info) -> out.put(p, info.offset()));
+    return out;
+  }
+}
