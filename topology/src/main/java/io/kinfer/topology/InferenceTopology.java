@@ -1,7 +1,6 @@
 package io.kinfer.topology;
 
 import io.kinfer.schemas.BufferedRequest;
-import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.ShadowComparison;
@@ -16,6 +15,7 @@ import io.kinfer.topology.batch.BatchProcessor;
 import io.kinfer.topology.batch.InferenceTimeEstimates;
 import io.kinfer.topology.control.ControlPlane;
 import io.kinfer.topology.control.ControlProcessor;
+import io.kinfer.topology.control.ControlRecordDecoder;
 import io.kinfer.topology.infer.EngineHealth;
 import io.kinfer.topology.infer.FailureIsolation;
 import io.kinfer.topology.infer.InferProcessor;
@@ -113,9 +113,8 @@ public final class InferenceTopology {
         Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CONTROL_STORE), Serdes.String(), Serdes.ByteArray())
             .withLoggingDisabled(),
         CONTROL_SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topics.control(), CONTROL,
-        () -> new ControlProcessor(CONTROL_STORE,
-            new AvroWireDeserializer<ControlCommand>(registry, ControlCommand.getClassSchema()),
-            control.verifier(), control.preparer(), routes, control.events()));
+        () -> new ControlProcessor(CONTROL_STORE, new ControlRecordDecoder(registry), control.verifier(),
+            control.preparer(), routes, control.events()));
     return topology;
   }
 }

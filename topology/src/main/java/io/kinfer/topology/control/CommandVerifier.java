@@ -1,6 +1,5 @@
 package io.kinfer.topology.control;
 
-import io.kinfer.schemas.ControlCommand;
 import java.security.PublicKey;
 import java.util.Map;
 
@@ -14,14 +13,15 @@ public final class CommandVerifier {
   }
 
   /** @return null when valid, else why not */
-  public String check(ControlCommand command) {
-    if (command.getSignature() == null || command.getKeyId() == null) {
+  public String check(ControlRecord record) {
+    if (record.signature() == null || record.keyId() == null) {
       return "unsigned command: sign it with 'ops ctl --key FILE --key-id ID'";
     }
-    PublicKey key = trusted.get(command.getKeyId());
+    PublicKey key = trusted.get(record.keyId());
     if (key == null) {
-      return "unknown key id '" + command.getKeyId() + "'; trusted: " + trusted.keySet();
+      return "unknown key id '" + record.keyId() + "'; trusted: " + trusted.keySet();
     }
-    return ControlSigning.verify(command, key) ? null : "bad signature for key id '" + command.getKeyId() + "'";
+    return record.signedBytes() != null && ControlSigning.verify(record.signedBytes(), record.signature(), key)
+        ? null : "bad signature for key id '" + record.keyId() + "'";
   }
 }

@@ -4,7 +4,6 @@ import io.kinfer.schemas.ControlCommand;
 import io.kinfer.topology.route.Plan;
 import io.kinfer.topology.route.PlanRoutingTable;
 import java.util.Optional;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -14,16 +13,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The global processor of the control topic: every worker sees every command. A command takes
- * effect only if it decodes, is signed by a trusted key, is newer than the plan in force, is a
- * valid plan, and all its versions load; otherwise it is reported and nothing changes. Kafka
- * Streams replays the topic through this processor on restore, so a restarted worker re-verifies
- * every command and ends on the same plan.
+ * effect only if it decodes, is signed by a trusted key (over the value as written, whatever this
+ * worker's schema: {@link ControlSigning}), is newer than the plan in force, is a valid plan, and
+ * all its versions load; otherwise it is reported and nothing changes. Kafka Streams replays the
+ * topic through this processor on restore, so a restarted worker re-verifies every command and ends
+ * on the same plan.
  */
 public final class ControlProcessor implements Processor<String, byte[], Void, Void> {
   private static final Logger LOG = LoggerFactory.getLogger(ControlProcessor.class);
 
   private final String storeName;
-  private final Deserializer<ControlCommand> decoder;
+  private final ControlRecordDecoder decoder;
   private final CommandVerifier verifier;
   private final PlanPreparer preparer;
   private final PlanRoutingTable routes;
@@ -31,7 +31,7 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
   private String topic;
   private KeyValueStore<String, byte[]> accepted;
 
-  public ControlProcessor(String storeName, Deserializer<ControlCommand> decoder, CommandVerifier verifier,
+  public ControlProcessor(String storeName, ControlRecordDecoder decoder, CommandVerifier verifier,
       PlanPreparer preparer, PlanRoutingTable routes, ControlEvents events) {
     this.storeName = storeName;
     this.decoder = decoder;
@@ -53,14 +53,15 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
     if (record.value() == null) {
       return; // a tombstone compacts history away; it is not a plan
     }
-    ControlCommand command;
+    ControlRecord received;
     try {
-      command = decoder.deserialize(topic, record.value());
+      received = decoder.decode(topic, record.value());
     } catch (RuntimeException e) {
       reject(model, -1, "undecodable control record: " + e.getMessage());
       return;
     }
-    String problem = check(model, command);
+    ControlCommand command = received.command();
+    String problem = check(model, received);
     if (problem != null) {
       reject(command.getModel(), command.getGeneration(), problem);
       return;
@@ -81,11 +82,12 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
     events.applied(plan);
   }
 
-  private String check(String key, ControlCommand command) {
+  private String check(String key, ControlRecord received) {
+    ControlCommand command = received.command();
     if (!command.getModel().equals(key)) {
       return "record key '" + key + "' differs from the command's model '" + command.getModel() + "'";
     }
-    String signature = verifier.check(command);
+    String signature = verifier.check(received);
     if (signature != null) {
       return signature;
     }
