@@ -1,6 +1,7 @@
 package io.kinfer.topology.control;
 
 import io.kinfer.schemas.ControlCommand;
+import io.kinfer.schemas.serde.AvroSafety;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -53,6 +54,10 @@ import org.apache.avro.specific.SpecificDatumWriter;
  * with the odd byte 0x01.
  */
 public final class ControlSigning {
+  static {
+    AvroSafety.ensureConfigured(); // the specific writer below must trust ControlCommand
+  }
+
   public static final String ALGORITHM = "Ed25519";
   /** Field names the signature and key id are read from, in any writer's schema. */
   public static final String KEY_ID_FIELD = "keyId";
