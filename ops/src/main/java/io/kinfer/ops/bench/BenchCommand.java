@@ -128,8 +128,10 @@ public final class BenchCommand implements Callable<Integer> {
       + " with an NVIDIA GPU); also passed to the workers (default: ${DEFAULT-VALUE})")
   String device;
 
+  /** The engine runs without Kafka as the workers' would: --worker-set intra.op.threads applies to both. */
   private EngineOptions engineOptions() {
-    return new EngineOptions(device, 0, false, 0);
+    return new EngineOptions(device, 0, false,
+        Integer.parseInt(workerSet.getOrDefault(WorkerConfig.INTRA_OP_THREADS_CONFIG, "0")));
   }
 
   private boolean heavy() {
@@ -260,9 +262,11 @@ public final class BenchCommand implements Callable<Integer> {
         double rps = drain(stack, registry, factory, maxBatch);
         first = first == null ? rps : first;
         System.out.printf("  max.batch.size %4d  %,10.0f requests/s answered OK  %5.1fx max.batch.size %d"
-            + "  (mean batch %.1f)%n", maxBatch, rps, rps / first, e2eBatchSizes()[0], lastMeanBatch);
+            + "  (mean batch %.1f; engine busy %.0f%% of the drain, at %,.0f requests/s while busy)%n", maxBatch, rps,
+            rps / first, e2eBatchSizes()[0], lastMeanBatch, 100 * lastEngineShare, rps / lastEngineShare);
         runs.put("max_batch_size_" + maxBatch + "_rps", rps);
         runs.put("max_batch_size_" + maxBatch + "_mean_batch", lastMeanBatch);
+        runs.put("max_batch_size_" + maxBatch + "_engine_busy_share", lastEngineShare);
         capacity = maxBatch == maxBatch() ? (Double) rps : capacity;
       }
       if (engineReferenceRps > 0 && capacity != null) {
@@ -554,6 +558,7 @@ public final class BenchCommand implements Callable<Integer> {
         double rps = isolated(tracker, io.kinfer.worker.WorkerMain.class, List.of(ChildJvm.properties(
             childDir().resolve(name + ".properties"), config).toString()), name);
         lastMeanBatch = tracker.meanBatchSize();
+        lastEngineShare = tracker.engineSeconds() * rps / tracker.answered();
         return rps;
       }
     }
@@ -569,10 +574,14 @@ public final class BenchCommand implements Callable<Integer> {
             + " of " + e2eRequests + " with " + tracker.duplicates() + " duplicates");
       }
       lastMeanBatch = tracker.meanBatchSize();
-      return e2eRequests / ((tracker.lastAtMs() - start) / 1000.0);
+      double rps = e2eRequests / ((tracker.lastAtMs() - start) / 1000.0);
+      lastEngineShare = tracker.engineSeconds() * rps / tracker.answered();
+      return rps;
     }
   }
 
   /** Mean rows per engine call of the last drain, as its answers report. */
   private double lastMeanBatch;
+  /** Share of the last drain's time the engine was running a batch (from the answers' inference times). */
+  private double lastEngineShare;
 }

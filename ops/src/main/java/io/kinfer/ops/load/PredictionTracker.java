@@ -44,6 +44,8 @@ public final class PredictionTracker implements AutoCloseable {
   private long foreign;
   private long batchSizeSum;
   private long batched;
+  /** Engine time of the answered requests' batches, each batch counted once (its share per request). */
+  private double engineMicros;
   private long firstAtMs;
   private long lastAtMs;
   private volatile Exception failure;
@@ -131,6 +133,7 @@ public final class PredictionTracker implements AutoCloseable {
       if (response.getTimings().getBatchSize() > 0) {
         batchSizeSum += response.getTimings().getBatchSize();
         batched++;
+        engineMicros += (double) response.getTimings().getInferenceMicros() / response.getTimings().getBatchSize();
       }
       if (firstAtMs == 0) {
         firstAtMs = nowMs;
@@ -198,6 +201,11 @@ public final class PredictionTracker implements AutoCloseable {
 
   public synchronized Map<Status, Long> statuses() {
     return new EnumMap<>(statuses);
+  }
+
+  /** Seconds the engine spent on the batches of the answers seen so far. */
+  public synchronized double engineSeconds() {
+    return engineMicros / 1e6;
   }
 
   public synchronized double meanBatchSize() {
