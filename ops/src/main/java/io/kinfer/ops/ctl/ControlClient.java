@@ -27,16 +27,27 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Issues signed rollout plans: writes each to the compacted control topic (what workers obey) and
- * to the control history topic (what rollback reads; compaction would forget it). Every change is
- * a complete plan with the next generation, so workers never merge partial updates.
+ * to the control history topic (what rollback reads; compaction would forget it), both in one
+ * Kafka transaction, so a read_committed reader sees both records or neither: a crash between
+ * them cannot leave a plan in force that rollback does not know. Every change is a complete plan
+ * with the next generation, so workers never merge partial updates.
  */
 public final class ControlClient implements AutoCloseable {
   public static final String HISTORY_SUFFIX = ".history";
+  /** Start of every transactional id this client makes up (see {@link #transactionalId}). */
+  public static final String TRANSACTIONAL_ID_PREFIX = "kinfer-ctl/";
+  /**
+   * A transaction left open by a client that died mid-publish holds back every read_committed
+   * reader of the control topic (workers, rollback) until it times out or the same id starts
+   * again: keep that bound short. Two records take milliseconds to write.
+   */
+  static final int TRANSACTION_TIMEOUT_MS = 15_000;
 
   private final Map<String, Object> client;
   private final SchemaRegistry registry;
@@ -44,11 +55,13 @@ public final class ControlClient implements AutoCloseable {
   private final String keyId;
   private final PrivateKey key;
   private final String issuer;
-  private final KafkaProducer<String, ControlCommand> producer;
+  private final Map<String, Object> producerConfig;
   private final AvroWireDeserializer<ControlCommand> decoder;
   private final Map<String, ControlCommand> latest = new HashMap<>();
   private final Map<String, List<ControlCommand>> issued = new HashMap<>();
   private KafkaConsumer<String, byte[]> reader;
+  /** Tests only: runs after the control record is sent and before the history record. */
+  Runnable betweenWrites = () -> {};
 
   public ControlClient(String bootstrap, SchemaRegistry registry, Topics topics, String keyId, PrivateKey key,
       String issuer) {
@@ -72,8 +85,41 @@ public final class ControlClient implements AutoCloseable {
     producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
     producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
-    this.producer = key == null ? null : new KafkaProducer<>(producerConfig,
-        new StringSerializer(), new AvroWireSerializer<>(registry, ControlCommand.getClassSchema(), false));
+    producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(client, topics, issuer));
+    producerConfig.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
+    this.producerConfig = Map.copyOf(producerConfig);
+  }
+
+  /**
+   * The transactional id of this client's plan writes: {@code transactional.id} from the client
+   * settings if set, else {@value #TRANSACTIONAL_ID_PREFIX}{@code <control topic>/<client.id>} or,
+   * without a client.id, {@code .../<issuer>@<host>}. Stable, so a client that starts again
+   * aborts a transaction its crashed predecessor left open at once (instead of every worker
+   * waiting out the transaction timeout); distinct per operator and machine, so two operators
+   * never fence each other. The ops principal needs Write and Describe on transactional ids with
+   * the prefix {@link #transactionalIdPrefix} ({@code WorkerAcls.operator} grants it).
+   */
+  static String transactionalId(Map<String, Object> client, Topics topics, String issuer) {
+    Object configured = client.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+    if (configured != null && !configured.toString().isBlank()) {
+      return configured.toString();
+    }
+    Object clientId = client.get(ProducerConfig.CLIENT_ID_CONFIG);
+    String who = clientId != null && !clientId.toString().isBlank() ? clientId.toString() : issuer + "@" + host();
+    return transactionalIdPrefix(topics) + who;
+  }
+
+  /** What every made-up transactional id for {@code topics}' control topic starts with. */
+  public static String transactionalIdPrefix(Topics topics) {
+    return TRANSACTIONAL_ID_PREFIX + topics.control() + "/";
+  }
+
+  private static String host() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      return "unknown-host";
+    }
   }
 
   private static void ensureHistoryTopic(Map<String, Object> client, Topics topics) {
@@ -256,7 +302,7 @@ public final class ControlClient implements AutoCloseable {
 
   private ControlCommand publish(String model, List<Route> routes, Optional<ControlCommand> base,
       Integer maxBatchSize, Long maxWaitMs, String salt) {
-    if (producer == null) {
+    if (key == null) {
       throw new IllegalStateException("Signing key needed: pass --key FILE (see 'ops keys generate')");
     }
     long generation = Math.max(currentPlan(model).map(ControlCommand::getGeneration).orElse(0L),
@@ -266,20 +312,47 @@ public final class ControlClient implements AutoCloseable {
         .setIssuer(issuer).setIssuedAt(Instant.now()).build();
     Plan.of(command); // refuse to publish what workers would reject as invalid
     ControlCommand signed = ControlSigning.sign(command, keyId, key);
-    try {
-      producer.send(new ProducerRecord<>(topics.control(), model, signed)).get();
-      producer.send(new ProducerRecord<>(historyTopic(topics), model, signed)).get();
-    } catch (Exception e) {
-      throw new IllegalStateException("Cannot publish the plan to " + topics.control() + ": " + e.getMessage(), e);
-    }
+    write(model, signed);
     return signed;
+  }
+
+  /**
+   * The control and the history record in one transaction. A producer per publish: plans change
+   * rarely, and a producer held between publishes (ops ctl canary --auto holds this client for
+   * minutes) would be fenced by any other publish under the same transactional id meanwhile.
+   */
+  private void write(String model, ControlCommand signed) {
+    String what = "Cannot publish the plan to " + topics.control() + " and " + historyTopic(topics);
+    try (KafkaProducer<String, ControlCommand> producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
+        new AvroWireSerializer<>(registry, ControlCommand.getClassSchema(), false))) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      try {
+        producer.send(new ProducerRecord<>(topics.control(), model, signed));
+        betweenWrites.run();
+        producer.send(new ProducerRecord<>(historyTopic(topics), model, signed));
+        producer.commitTransaction();
+      } catch (RuntimeException e) {
+        try {
+          producer.abortTransaction();
+        } catch (RuntimeException abort) {
+          // Fenced or otherwise fatal: the broker aborts the transaction (a newer producer of the
+          // id did, or the timeout will); either way neither record becomes visible.
+          e.addSuppressed(abort);
+        }
+        throw e;
+      }
+    } catch (TransactionalIdAuthorizationException e) {
+      throw new IllegalStateException(what + ": this principal may not use transactional id '"
+          + producerConfig.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG) + "' (grant Write and Describe on"
+          + " transactional ids prefixed '" + transactionalIdPrefix(topics) + "', as 'ops security init' does)", e);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(what + ": " + e.getMessage(), e);
+    }
   }
 
   @Override
   public synchronized void close() {
-    if (producer != null) {
-      producer.close();
-    }
     if (reader != null) {
       reader.close(Duration.ofSeconds(2));
     }

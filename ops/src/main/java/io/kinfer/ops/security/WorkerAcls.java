@@ -39,8 +39,9 @@ public final class WorkerAcls {
   }
 
   /**
-   * Read, write and describe the control topic and its history (who may change what serves), and
-   * write the status topic (ops ctl canary --auto records its decisions there).
+   * Read, write and describe the control topic and its history (who may change what serves), use
+   * the transactional ids that write both in one transaction, and write the status topic (ops ctl
+   * canary --auto records its decisions there).
    */
   public static List<AclBinding> operator(String principal, Topics topics) {
     List<AclBinding> acls = new ArrayList<>();
@@ -48,6 +49,10 @@ public final class WorkerAcls {
       for (AclOperation op : List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE)) {
         acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, op));
       }
+    }
+    for (AclOperation op : List.of(AclOperation.WRITE, AclOperation.DESCRIBE)) {
+      acls.add(allow(principal, ResourceType.TRANSACTIONAL_ID, ControlClient.transactionalIdPrefix(topics),
+          PatternType.PREFIXED, op));
     }
     acls.add(allow(principal, ResourceType.TOPIC, topics.status(), PatternType.LITERAL, AclOperation.WRITE));
     return acls;

@@ -32,6 +32,9 @@ public final class StreamsProperties {
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    // Plans are written in transactions (with their history record): the control topic's global
+    // consumer must not see a plan whose transaction aborted, under at_least_once too.
+    p.put(StreamsConfig.globalConsumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
     p.putAll(config.kafkaPassthrough());
     return p;
   }

@@ -52,6 +52,16 @@ class WorkerConfigTest {
   }
 
   @Test
+  void shouldReadTheControlTopicCommittedOnlyUnderEitherGuarantee() {
+    for (String guarantee : java.util.List.of("exactly_once_v2", "at_least_once")) {
+      WorkerConfig config = new WorkerConfig(Map.of(WorkerConfig.PROCESSING_GUARANTEE_CONFIG, guarantee));
+      StreamsConfig streams = new StreamsConfig(StreamsProperties.of(config, "test-registry"));
+      assertThat(streams.getGlobalConsumerConfigs("w").get("isolation.level")).as(guarantee)
+          .isEqualTo("read_committed");
+    }
+  }
+
+  @Test
   void shouldNameTheKeyOfABadValue() {
     assertThatThrownBy(() -> WorkerConfig.load(null, Map.of("KINFER_MAX_BATCH_SIZE", "0")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("max.batch.size");
