@@ -20,7 +20,9 @@ import io.kinfer.topology.infer.EngineHealth;
 import io.kinfer.topology.infer.FailureIsolation;
 import io.kinfer.topology.infer.InferProcessor;
 import io.kinfer.topology.infer.InferenceEngine;
+import io.kinfer.topology.errors.DeadLetters;
 import io.kinfer.topology.route.PlanRoutingTable;
+import io.kinfer.topology.route.ReceivedRequest;
 import io.kinfer.topology.route.RouteProcessor;
 import io.kinfer.topology.shadow.ShadowProcessor;
 import java.util.Map;
@@ -75,8 +77,10 @@ public final class InferenceTopology {
     BatchPolicy defaults = new BatchPolicy(config.maxBatchSize(), config.maxWait().toMillis(),
         config.punctuateInterval().toMillis(), config.maxBatchElements());
     Topology topology = new Topology();
-    topology.addSource(SOURCE, Serdes.String().deserializer(),
-        new AvroWireDeserializer<InferenceRequest>(registry, InferenceRequest.getClassSchema()),
+    // Keys and values as read are kept for dead-letter copies (the route step makes the key a String).
+    topology.addSource(SOURCE, Serdes.ByteArray().deserializer(),
+        ReceivedRequest.deserializer(new AvroWireDeserializer<InferenceRequest>(registry,
+            InferenceRequest.getClassSchema())),
         topics.requests());
     topology.addProcessor(ROUTE, () -> new RouteProcessor(routes, BATCH, PREDICTIONS_SINK, DEAD_LETTERS_SINK,
         topics.requests(), metrics, worker), SOURCE);
@@ -99,12 +103,14 @@ public final class InferenceTopology {
     topology.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(),
         new AvroWireSerializer<InferenceResponse>(registry, InferenceResponse.getClassSchema(), false),
         ROUTE, BATCH, INFER);
-    // Dead-letter copies of decodable but unservable requests, encoded under the request topic's
-    // subject so they read back like what the producer sent.
+    // Dead-letter copies of decodable but unservable requests: the bytes as read pass through; a
+    // request buffered by an older worker (without them) is re-encoded under the request topic's
+    // subject, so it still reads back like what the producer sent.
     AvroWireSerializer<InferenceRequest> requestWire =
         new AvroWireSerializer<>(registry, InferenceRequest.getClassSchema(), false);
     Serializer<InferenceRequest> asRequest = (topic, request) -> requestWire.serialize(topics.requests(), request);
-    topology.addSink(DEAD_LETTERS_SINK, topics.deadLetters(), Serdes.String().serializer(), asRequest, ROUTE, INFER);
+    topology.addSink(DEAD_LETTERS_SINK, topics.deadLetters(), DeadLetters.passThrough(Serdes.String().serializer(),
+        String.class), DeadLetters.passThrough(asRequest, InferenceRequest.class), ROUTE, INFER);
     topology.addSink(SHADOW_SINK, topics.shadow(), Serdes.String().serializer(),
         new AvroWireSerializer<InferenceResponse>(registry, InferenceResponse.getClassSchema(), false), SHADOW);
     topology.addSink(COMPARISONS_SINK, topics.comparisons(), Serdes.String().serializer(),

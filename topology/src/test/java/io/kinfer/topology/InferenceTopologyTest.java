@@ -1,6 +1,7 @@
 package io.kinfer.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import com.codahale.metrics.MetricRegistry;
 import io.kinfer.schemas.Datatype;
@@ -18,6 +19,8 @@ import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.topology.infer.EngineHealth;
 import io.kinfer.topology.infer.InferenceEngine;
 import io.kinfer.topology.route.PlanRoutingTable;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -25,12 +28,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -328,6 +340,73 @@ class InferenceTopologyTest {
     assertThat(header(copy, HeaderNames.SOURCE_OFFSET)).isEqualTo("1");
     assertThat(deadLetters.isEmpty()).isTrue();
     assertThat(metricRegistry.counter("kinfer.dead.letters.infer").getCount()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldDeadLetterUnservableRequestsWithTheKeyValueAndHeadersExactlyAsRead() throws Exception {
+    start(3, Duration.ofHours(1), 1000);
+    TestInputTopic<byte[], byte[]> raw = driver.createInputTopic(Topics.DEFAULT_REQUESTS, new ByteArraySerializer(),
+        new ByteArraySerializer());
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("trace", "t-42".getBytes(StandardCharsets.UTF_8));
+    byte[] unknownKey = {(byte) 0xff, 'u'}; // not UTF-8: a String round trip would change it
+    byte[] unknown = fromNewerWriter(request("u1", "nope", 1));
+    byte[] badKey = {(byte) 0xfe, 'b'};
+    byte[] bad = fromNewerWriter(InferenceRequest.newBuilder().setId("bad").setModel("mlp")
+        .setInputs(List.of(Tensor.newBuilder().setName("x").setDatatype(Datatype.INT64)
+            .setShape(List.of(1L)).setRaw(ByteBuffer.allocate(8)).build())).build());
+    assertThat(requestSerializer.serialize(Topics.DEFAULT_REQUESTS,
+        requestDeserializer().deserialize(Topics.DEFAULT_REQUESTS, bad))).as("a re-encoding differs").isNotEqualTo(bad);
+
+    raw.pipeInput(new TestRecord<>(unknownKey, unknown, headers, START));
+    send(request("ok1", "mlp", 1));
+    raw.pipeInput(new TestRecord<>(badKey, bad, headers, START));
+    send(request("ok2", "mlp", 2)); // fills the batch: bad was buffered (and logged) across commits
+
+    assertThat(predictions.readValuesToList()).extracting(InferenceResponse::getId, InferenceResponse::getStatus)
+        .containsExactly(tuple("u1", Status.ERROR), tuple("ok1", Status.OK),
+            tuple("bad", Status.ERROR), tuple("ok2", Status.OK));
+    assertThat(bufferChangelog()).extracting(TestRecord::value).filteredOn(v -> v != null).hasSize(2);
+    List<TestRecord<byte[], byte[]>> copies = deadLetters.readRecordsToList();
+    assertThat(copies).hasSize(2);
+    TestRecord<byte[], byte[]> route = copies.get(0);
+    assertThat(route.value()).isEqualTo(unknown);
+    assertThat(route.key()).isEqualTo(unknownKey);
+    assertThat(header(route, "trace")).isEqualTo("t-42");
+    assertThat(header(route, HeaderNames.ERROR_STAGE)).isEqualTo("route");
+    TestRecord<byte[], byte[]> infer = copies.get(1);
+    assertThat(infer.value()).isEqualTo(bad);
+    assertThat(infer.key()).isEqualTo(badKey);
+    assertThat(header(infer, "trace")).isEqualTo("t-42");
+    assertThat(header(infer, HeaderNames.ERROR_STAGE)).isEqualTo("infer");
+    assertThat(header(infer, HeaderNames.SOURCE_OFFSET)).isEqualTo("2");
+  }
+
+  /**
+   * Wire bytes of {@code request} as a producer with a newer schema writes them: one more field,
+   * under its own schema id. Decoding drops the field, so a re-encoding could not repeat them.
+   */
+  private byte[] fromNewerWriter(InferenceRequest request) throws IOException {
+    Schema current = InferenceRequest.getClassSchema();
+    List<Schema.Field> fields = new ArrayList<>();
+    current.getFields().forEach(f -> fields.add(new Schema.Field(f, f.schema())));
+    fields.add(new Schema.Field("traceId", Schema.create(Schema.Type.STRING),
+        "added by a newer producer", ""));
+    Schema newer = Schema.createRecord(current.getName(), current.getDoc(),
+        current.getNamespace(), false, fields);
+    int id = registry.register(Topics.DEFAULT_REQUESTS + "-value", newer);
+    byte[] encoded = requestSerializer.serialize(Topics.DEFAULT_REQUESTS, request);
+    byte[] body = Arrays.copyOfRange(encoded, 5, encoded.length);
+    GenericRecord generic = new GenericDatumReader<GenericRecord>(current, newer)
+        .read(null, DecoderFactory.get().binaryDecoder(body, null));
+    generic.put("traceId", "t-42");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(0);
+    out.write(ByteBuffer.allocate(4).putInt(id).array());
+    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+    new GenericDatumWriter<GenericRecord>(newer).write(generic, encoder);
+    encoder.flush();
+    return out.toByteArray();
   }
 
   private AvroWireDeserializer<InferenceRequest> requestDeserializer() {

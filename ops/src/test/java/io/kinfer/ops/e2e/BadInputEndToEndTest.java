@@ -121,9 +121,10 @@ class BadInputEndToEndTest {
           producer.send(new ProducerRecord<>(Topics.DEFAULT_REQUESTS, ("good-" + goodCount).getBytes(),
               serializer.serialize(Topics.DEFAULT_REQUESTS, factory.request(100 + goodCount++)))).get();
         }
+        Map<String, byte[]> sent = new HashMap<>();
         for (var e : invalid.entrySet()) {
-          producer.send(new ProducerRecord<>(Topics.DEFAULT_REQUESTS, e.getKey().getBytes(),
-              serializer.serialize(Topics.DEFAULT_REQUESTS, e.getValue()))).get();
+          sent.put(e.getKey(), serializer.serialize(Topics.DEFAULT_REQUESTS, e.getValue()));
+          producer.send(new ProducerRecord<>(Topics.DEFAULT_REQUESTS, e.getKey().getBytes(), sent.get(e.getKey()))).get();
           producer.send(new ProducerRecord<>(Topics.DEFAULT_REQUESTS, ("good-" + goodCount).getBytes(),
               serializer.serialize(Topics.DEFAULT_REQUESTS, factory.request(100 + goodCount++)))).get();
         }
@@ -163,6 +164,7 @@ class BadInputEndToEndTest {
         AvroWireDeserializer<InferenceRequest> requests = new AvroWireDeserializer<>(client, InferenceRequest.getClassSchema());
         invalid.forEach((key, request) -> {
           assertThat(requests.deserialize(Topics.DEFAULT_REQUESTS, byKey.get(key).value())).as(key).isEqualTo(request);
+          assertThat(byKey.get(key).value()).as(key + " keeps the bytes it was sent as").isEqualTo(sent.get(key));
           assertThat(header(byKey.get(key), HeaderNames.ERROR_STAGE)).isIn("route", "infer");
           assertThat(Long.parseLong(header(byKey.get(key), HeaderNames.SOURCE_OFFSET))).isNotNegative();
         });

@@ -6,9 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
@@ -56,12 +54,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
   /** The dead-letter record: original bytes and headers, plus error and source headers. */
   public static ProducerRecord<byte[], byte[]> deadLetter(String dlqTopic, byte[] key, byte[] value,
       Headers original, Throwable error, String stage, String sourceTopic, int partition, long offset) {
-    Headers headers = new RecordHeaders();
-    for (Header h : original) {
-      headers.add(h);
-    }
-    DeadLetters.headers(error.getClass().getName(), String.valueOf(error.getMessage()), stage, sourceTopic,
-        partition, offset).forEach(headers::add);
-    return new ProducerRecord<>(dlqTopic, null, key, value, headers);
+    return new ProducerRecord<>(dlqTopic, null, key, value, DeadLetters.headers(original,
+        error.getClass().getName(), String.valueOf(error.getMessage()), stage, sourceTopic, partition, offset));
   }
 }

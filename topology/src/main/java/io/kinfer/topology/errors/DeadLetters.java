@@ -1,21 +1,59 @@
 package io.kinfer.topology.errors;
 
 import io.kinfer.schemas.BufferedRequest;
+import io.kinfer.schemas.ReceivedHeader;
+import io.kinfer.schemas.ReceivedRecord;
 import io.kinfer.topology.HeaderNames;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Headers of a dead-letter copy of a request that decoded but could not be served (unknown model,
- * invalid tensor, engine failure). The request itself is re-encoded in the wire format under the
- * request topic's subject, so it reads back like the original.
+ * Dead-letter copies of requests that decoded but could not be served (unknown model, invalid
+ * tensor, engine failure): the key, value and headers exactly as read from the request topic
+ * (kept in {@link BufferedRequest#getReceived()} while buffered), plus headers saying what went
+ * wrong and where the record came from. Only a request buffered by an older worker, without
+ * those bytes, is re-encoded (under the request topic's subject).
  */
 public final class DeadLetters {
   public static final String STAGE_ROUTE = "route";
   public static final String STAGE_INFER = "infer";
 
   private DeadLetters() {}
+
+  /** The record as read, to keep while the request is buffered. */
+  public static ReceivedRecord received(byte[] key, byte[] value, Headers headers) {
+    List<ReceivedHeader> kept = new ArrayList<>();
+    for (Header h : headers) {
+      kept.add(new ReceivedHeader(h.key(), h.value() == null ? null : ByteBuffer.wrap(h.value())));
+    }
+    return new ReceivedRecord(key == null ? null : ByteBuffer.wrap(key), ByteBuffer.wrap(value), kept);
+  }
+
+  /** The original headers as read. */
+  public static Headers headers(ReceivedRecord received) {
+    Headers headers = new RecordHeaders();
+    for (ReceivedHeader h : received.getHeaders()) {
+      headers.add(h.getName(), bytes(h.getValue()));
+    }
+    return headers;
+  }
+
+  /** {@code original} followed by the error and source headers. */
+  public static Headers headers(Headers original, String errorClass, String message, String stage,
+      String sourceTopic, int partition, long offset) {
+    Headers headers = new RecordHeaders();
+    for (Header h : original) {
+      headers.add(h);
+    }
+    headers(errorClass, message, stage, sourceTopic, partition, offset).forEach(headers::add);
+    return headers;
+  }
 
   public static Headers headers(String errorClass, String message, String stage, String sourceTopic,
       BufferedRequest request) {
@@ -32,6 +70,33 @@ public final class DeadLetters {
     add(headers, HeaderNames.SOURCE_PARTITION, Integer.toString(partition));
     add(headers, HeaderNames.SOURCE_OFFSET, Long.toString(offset));
     return headers;
+  }
+
+  /** A copy of the buffer's bytes (the buffer itself is left as it was). */
+  public static byte[] bytes(ByteBuffer buffer) {
+    if (buffer == null) {
+      return null;
+    }
+    ByteBuffer view = buffer.duplicate();
+    byte[] out = new byte[view.remaining()];
+    view.get(out);
+    return out;
+  }
+
+  /**
+   * The dead-letter sink's serializer: bytes as read pass through unchanged; a String key (of a
+   * request buffered without its bytes) is UTF-8, a value object goes through {@code reencode}.
+   */
+  public static <T> Serializer<Object> passThrough(Serializer<T> reencode, Class<T> type) {
+    return (topic, data) -> {
+      if (data == null || data instanceof byte[]) {
+        return (byte[]) data;
+      }
+      if (data instanceof String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+      }
+      return reencode.serialize(topic, type.cast(data));
+    };
   }
 
   private static void add(Headers headers, String name, String value) {

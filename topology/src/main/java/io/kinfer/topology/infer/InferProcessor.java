@@ -3,6 +3,7 @@ package io.kinfer.topology.infer;
 import io.kinfer.schemas.BufferedRequest;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
+import io.kinfer.schemas.ReceivedRecord;
 import io.kinfer.schemas.Status;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * leaves a dead-letter copy; a failing batch is isolated by {@link FailureIsolation}). Requests
  * sampled for shadow versions are then handed to the shadow step with their primary outcome.
  */
-public final class InferProcessor implements Processor<String, Batch, String, Object> {
+public final class InferProcessor implements Processor<String, Batch, Object, Object> {
   private static final Logger LOG = LoggerFactory.getLogger(InferProcessor.class);
 
   private final InferenceTimeEstimates estimates;
@@ -41,7 +42,7 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
   private final String requestsTopic;
   private final FailureIsolation isolation;
   private final EngineHealth health;
-  private ProcessorContext<String, Object> context;
+  private ProcessorContext<Object, Object> context;
 
   public InferProcessor(InferenceTimeEstimates estimates, AdaptiveBatching adaptive, PipelineMetrics metrics,
       String workerId, String publishChild, String shadowChild, String deadLetterChild, String requestsTopic,
@@ -59,7 +60,7 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
   }
 
   @Override
-  public void init(ProcessorContext<String, Object> context) {
+  public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
   }
 
@@ -107,7 +108,7 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
     adaptive.observe(batch.version(), live.size(), oldestWaitMicros / 1000, result.engineNanos() / 1e6);
     if (!shadowed.isEmpty()) {
       // After the primary answers are forwarded: a shadow can delay the commit, never the answers' content.
-      context.forward(new Record<String, Object>(batch.version().toString(),
+      context.forward(new Record<Object, Object>(batch.version().toString(),
           new ShadowWork(batch.version(), shadowed, shadowedOutcomes, inferenceMicros), now), shadowChild);
     }
   }
@@ -137,14 +138,21 @@ public final class InferProcessor implements Processor<String, Batch, String, Ob
   private void deadLetter(BufferedRequest request, BatchResult.Outcome outcome) {
     String error = outcome.error();
     String kind = outcome.failure() == BatchResult.Failure.ENGINE ? "EngineFailure" : "InvalidRequest";
-    context.forward(new Record<String, Object>(request.getKey(), request.getRequest(), request.getRecordTimestamp(),
-        DeadLetters.headers(kind, error, DeadLetters.STAGE_INFER, requestsTopic, request)), deadLetterChild);
+    ReceivedRecord received = request.getReceived();
+    Record<Object, Object> copy = received != null
+        ? new Record<>(DeadLetters.bytes(received.getKey()), DeadLetters.bytes(received.getValue()),
+            request.getRecordTimestamp(), DeadLetters.headers(DeadLetters.headers(received), kind, error,
+                DeadLetters.STAGE_INFER, requestsTopic, request.getSourcePartition(), request.getSourceOffset()))
+        // buffered by an older worker, without the bytes as read: re-encoded by the sink
+        : new Record<>(request.getKey(), request.getRequest(), request.getRecordTimestamp(),
+            DeadLetters.headers(kind, error, DeadLetters.STAGE_INFER, requestsTopic, request));
+    context.forward(copy, deadLetterChild);
     metrics.deadLetter(DeadLetters.STAGE_INFER);
   }
 
   private void publish(BufferedRequest request, InferenceResponse response) {
     metrics.response(response);
-    context.forward(new Record<String, Object>(request.getKey(), response, context.currentSystemTimeMs(),
+    context.forward(new Record<Object, Object>(request.getKey(), response, context.currentSystemTimeMs(),
         ResponseHeaders.of(response)), publishChild);
   }
 

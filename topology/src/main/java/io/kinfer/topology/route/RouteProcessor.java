@@ -8,6 +8,7 @@ import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.errors.DeadLetters;
 import io.kinfer.topology.publish.ResponseHeaders;
 import io.kinfer.topology.publish.Responses;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -15,10 +16,12 @@ import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * Assigns each decoded request a model version (via the {@link RoutingTable}) and hands it to the
- * batcher; a request no version can serve is answered ERROR here, without batching, and a copy goes
- * to the dead-letter topic.
+ * batcher, with the record as read (key and value bytes, headers) for a dead-letter copy later; a
+ * request no version can serve is answered ERROR here, without batching, and its record goes to
+ * the dead-letter topic as it was read. Keys arrive as bytes (kept exactly) and go on as UTF-8
+ * strings, as a String deserializer would have made them.
  */
-public final class RouteProcessor implements Processor<String, InferenceRequest, String, Object> {
+public final class RouteProcessor implements Processor<byte[], ReceivedRequest, Object, Object> {
   private final RoutingTable routes;
   private final String batchChild;
   private final String errorChild;
@@ -26,7 +29,7 @@ public final class RouteProcessor implements Processor<String, InferenceRequest,
   private final String requestsTopic;
   private final PipelineMetrics metrics;
   private final String workerId;
-  private ProcessorContext<String, Object> context;
+  private ProcessorContext<Object, Object> context;
 
   public RouteProcessor(RoutingTable routes, String batchChild, String errorChild, String deadLetterChild,
       String requestsTopic, PipelineMetrics metrics, String workerId) {
@@ -40,20 +43,22 @@ public final class RouteProcessor implements Processor<String, InferenceRequest,
   }
 
   @Override
-  public void init(ProcessorContext<String, Object> context) {
+  public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
   }
 
   @Override
-  public void process(Record<String, InferenceRequest> record) {
-    InferenceRequest request = record.value();
-    if (request == null) {
+  public void process(Record<byte[], ReceivedRequest> record) {
+    ReceivedRequest received = record.value();
+    if (received == null) {
       return; // a tombstone on the request topic is not a request
     }
+    InferenceRequest request = received.request();
+    String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
     metrics.request(request.getModel());
     int partition = context.recordMetadata().map(m -> m.partition()).orElse(-1);
     long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
-    Optional<Assignment> assignment = routes.assign(record.key(), request);
+    Optional<Assignment> assignment = routes.assign(key, request);
     if (assignment.isEmpty()) {
       String what = request.getVersion() == null
           ? "Unknown model '" + request.getModel() + "'"
@@ -61,22 +66,23 @@ public final class RouteProcessor implements Processor<String, InferenceRequest,
       InferenceResponse response = Responses.unbatched(request, record.timestamp(), Status.ERROR,
           what + "; this worker serves " + routes.describe(), workerId);
       metrics.response(response);
-      context.forward(new Record<String, Object>(record.key(), response, context.currentSystemTimeMs(),
+      context.forward(new Record<Object, Object>(key, response, context.currentSystemTimeMs(),
           ResponseHeaders.of(response)), errorChild);
-      context.forward(new Record<String, Object>(record.key(), request, record.timestamp(), DeadLetters.headers(
-          "UnknownModel", response.getError(), DeadLetters.STAGE_ROUTE, requestsTopic, partition, offset)),
-          deadLetterChild);
+      context.forward(new Record<Object, Object>(record.key(), received.value(), record.timestamp(),
+          DeadLetters.headers(record.headers(), "UnknownModel", response.getError(), DeadLetters.STAGE_ROUTE,
+              requestsTopic, partition, offset)), deadLetterChild);
       metrics.deadLetter(DeadLetters.STAGE_ROUTE);
       return;
     }
     Assignment a = assignment.get();
     BufferedRequest buffered = BufferedRequest.newBuilder()
-        .setKey(record.key()).setRequest(request)
+        .setKey(key).setRequest(request)
         .setVersion(a.version().version()).setVariant(a.variant()).setPlanGeneration(a.planGeneration())
         .setShadows(a.shadows())
         .setRecordTimestamp(record.timestamp()).setEnqueuedAtMs(context.currentSystemTimeMs())
         .setSourcePartition(partition).setSourceOffset(offset)
+        .setReceived(DeadLetters.received(record.key(), received.value(), record.headers()))
         .build();
-    context.forward(record.withValue((Object) buffered), batchChild);
+    context.forward(new Record<Object, Object>(key, buffered, record.timestamp(), record.headers()), batchChild);
   }
 }
