@@ -11,12 +11,12 @@ public final class RecordingEvents implements ControlEvents {
   public final List<String> rejected = new CopyOnWriteArrayList<>();
 
   @Override
-  public void applied(Plan plan) {
+  public void applied(Plan plan, At at) {
     applied.add(plan);
   }
 
   @Override
-  public void rejected(String model, long generation, String reason) {
+  public void rejected(String model, long generation, String reason, At at) {
     rejected.add(model + "@" + generation + ": " + reason);
   }
 }

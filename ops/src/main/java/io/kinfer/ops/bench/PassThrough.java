@@ -55,10 +55,10 @@ final class PassThrough {
     };
     ControlEvents events = new ControlEvents() {
       @Override
-      public void applied(Plan plan) {}
+      public void applied(Plan plan, At at) {}
 
       @Override
-      public void rejected(String model, long generation, String reason) {}
+      public void rejected(String model, long generation, String reason, At at) {}
     };
     String metricsName = "bench-pass-through-" + System.nanoTime();
     KafkaStreams streams = new KafkaStreams(InferenceTopology.build(config.topologyConfig(), engine, routes,

@@ -13,9 +13,10 @@ import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
 
 /**
- * The least-privilege ACLs of a deployment: the worker principal reads requests and control and
- * writes its outputs (plus its Kafka Streams resources, all prefixed by the application id); the
- * ops principal alone writes the control topic; clients produce requests and read predictions.
+ * The least-privilege ACLs of a deployment: the worker principal reads requests and control (and
+ * its own status back at start) and writes its outputs (plus its Kafka Streams resources, all
+ * prefixed by the application id); the ops principal alone writes the control topic; clients
+ * produce requests and read predictions.
  */
 public final class WorkerAcls {
   private WorkerAcls() {}
@@ -31,6 +32,8 @@ public final class WorkerAcls {
       acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.WRITE));
       acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.DESCRIBE));
     }
+    // A starting worker reads its own last status back: which rejections it has published already.
+    acls.add(allow(principal, ResourceType.TOPIC, topics.status(), PatternType.LITERAL, AclOperation.READ));
     acls.add(allow(principal, ResourceType.TOPIC, applicationId, PatternType.PREFIXED, AclOperation.ALL));
     acls.add(allow(principal, ResourceType.GROUP, applicationId, PatternType.PREFIXED, AclOperation.READ));
     acls.add(allow(principal, ResourceType.TRANSACTIONAL_ID, applicationId, PatternType.PREFIXED, AclOperation.WRITE));

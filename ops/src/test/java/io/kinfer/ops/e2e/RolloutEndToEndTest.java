@@ -245,19 +245,14 @@ class RolloutEndToEndTest {
     RequestFactory factory = new RequestFactory("sticky", 9);
     Map<String, String> before;
     ControlCommand ab;
+    ControlCommand unloadable;
     try (ControlClient ops = control(); Worker worker = startWorker("rollout-sticky")) {
       ab = ops.ab("mlp", Map.of("1", 50.0, "2", 50.0));
       awaitApplied(worker, ab);
       before = versionsByKey(factory, 0);
 
-      try (KafkaProducer<String, ControlCommand> raw = new KafkaProducer<>(Map.of("bootstrap.servers",
-          kafka.bootstrapServers()), new StringSerializer(),
-          new AvroWireSerializer<>(client, ControlCommand.getClassSchema(), false))) {
-        raw.send(new ProducerRecord<>(TOPICS.control(), "mlp", ControlCommand.newBuilder(ab)
-            .setGeneration(ab.getGeneration() + 10).setSignature(null).setKeyId(null)
-            .setRoutes(List.of(new Route("2", Role.PRIMARY, 1.0))).setIssuedAt(Instant.now()).build())).get();
-      }
-      ControlCommand unloadable = ops.deploy("mlp", "3");
+      sendUnsigned(ab, ab.getGeneration() + 10);
+      unloadable = ops.deploy("mlp", "3");
       await().atMost(Duration.ofSeconds(30)).until(() -> statusEvents().stream().anyMatch(e ->
           e.contains("generation " + unloadable.getGeneration()) && e.contains("sha256 mismatch")));
       assertThat(statusEvents()).anyMatch(e -> e.contains("rejected mlp") && e.contains("unsigned command"));
@@ -266,6 +261,16 @@ class RolloutEndToEndTest {
     try (Worker restarted = startWorker("rollout-sticky")) {
       await().atMost(Duration.ofSeconds(30)).until(() -> restarted.routes().plan("mlp")
           .map(p -> p.generation() == ab.getGeneration()).orElse(false));
+      // The restart replayed both bad commands; a new one after it is still reported. Its report
+      // follows every replayed one (events go out in order), so once it is there, any republished
+      // rejection would be too.
+      long fresh = unloadable.getGeneration() + 10;
+      sendUnsigned(ab, fresh);
+      await().atMost(Duration.ofSeconds(30)).until(() -> rejectionsOf("rollout-sticky-w", fresh) == 1);
+      assertThat(rejectionsOf("rollout-sticky-w", ab.getGeneration() + 10)).as("unsigned, rejected before the restart")
+          .isEqualTo(1);
+      assertThat(rejectionsOf("rollout-sticky-w", unloadable.getGeneration())).as("unloadable, rejected before the restart")
+          .isEqualTo(1);
       Map<String, String> after = versionsByKey(factory, 1000);
       assertThat(after).isEqualTo(before);
       assertThat(before.values().stream().distinct()).as("both variants in use").hasSize(2);
@@ -331,6 +336,30 @@ class RolloutEndToEndTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> byKey.size() == 200);
     }
     return new HashMap<>(byKey);
+  }
+
+  /** An unsigned copy of {@code base} with {@code generation}, straight onto the control topic. */
+  private void sendUnsigned(ControlCommand base, long generation) throws Exception {
+    try (KafkaProducer<String, ControlCommand> raw = new KafkaProducer<>(Map.of("bootstrap.servers",
+        kafka.bootstrapServers()), new StringSerializer(),
+        new AvroWireSerializer<>(client, ControlCommand.getClassSchema(), false))) {
+      raw.send(new ProducerRecord<>(TOPICS.control(), "mlp", ControlCommand.newBuilder(base)
+          .setGeneration(generation).setSignature(null).setKeyId(null)
+          .setRoutes(List.of(new Route("2", Role.PRIMARY, 1.0))).setIssuedAt(Instant.now()).build())).get();
+    }
+  }
+
+  /** How many status records of {@code worker} report the rejection of generation {@code generation} of mlp. */
+  private long rejectionsOf(String worker, long generation) {
+    AvroWireDeserializer<ModelStatus> decoder = new AvroWireDeserializer<>(client, ModelStatus.getClassSchema());
+    List<String> events = new ArrayList<>();
+    TopicReader.read(kafka.bootstrapServers(), TOPICS.status(), new StringDeserializer(), new ByteArrayDeserializer(), 0,
+        r -> {
+          if (worker.equals(r.key())) {
+            events.addAll(decoder.deserialize(TOPICS.status(), r.value()).getEvents());
+          }
+        });
+    return events.stream().filter(e -> e.startsWith("rejected mlp generation " + generation + ":")).count();
   }
 
   private List<String> statusEvents() {

@@ -29,6 +29,7 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
   private final PlanRoutingTable routes;
   private final ControlEvents events;
   private String topic;
+  private ProcessorContext<Void, Void> context;
   private KeyValueStore<String, byte[]> accepted;
 
   public ControlProcessor(String storeName, ControlRecordDecoder decoder, CommandVerifier verifier,
@@ -43,6 +44,7 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
 
   @Override
   public void init(ProcessorContext<Void, Void> context) {
+    this.context = context;
     accepted = context.getStateStore(storeName);
     topic = context.recordMetadata().map(m -> m.topic()).orElse("control");
   }
@@ -53,17 +55,19 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
     if (record.value() == null) {
       return; // a tombstone compacts history away; it is not a plan
     }
+    ControlEvents.At at = context.recordMetadata()
+        .map(m -> new ControlEvents.At(m.partition(), m.offset())).orElse(ControlEvents.At.UNKNOWN);
     ControlRecord received;
     try {
       received = decoder.decode(topic, record.value());
     } catch (RuntimeException e) {
-      reject(model, -1, "undecodable control record: " + e.getMessage());
+      reject(model, -1, "undecodable control record: " + e.getMessage(), at);
       return;
     }
     ControlCommand command = received.command();
     String problem = check(model, received);
     if (problem != null) {
-      reject(command.getModel(), command.getGeneration(), problem);
+      reject(command.getModel(), command.getGeneration(), problem, at);
       return;
     }
     Plan plan;
@@ -71,7 +75,7 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
       plan = Plan.of(command);
       preparer.prepare(plan);
     } catch (RuntimeException e) {
-      reject(command.getModel(), command.getGeneration(), e.getMessage() + currentPlanNote(command.getModel()));
+      reject(command.getModel(), command.getGeneration(), e.getMessage() + currentPlanNote(command.getModel()), at);
       return;
     }
     accepted.put(plan.model(), record.value());
@@ -79,7 +83,7 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
     preparer.retire(routes.plans().values());
     LOG.info("Applied plan generation {} for {} from {}: {}", plan.generation(), plan.model(),
         command.getIssuer(), command.getRoutes());
-    events.applied(plan);
+    events.applied(plan, at);
   }
 
   private String check(String key, ControlRecord received) {
@@ -104,8 +108,8 @@ public final class ControlProcessor implements Processor<String, byte[], Void, V
         .orElse("; the default version keeps serving");
   }
 
-  private void reject(String model, long generation, String reason) {
+  private void reject(String model, long generation, String reason, ControlEvents.At at) {
     LOG.warn("Rejected control command for {} (generation {}): {}", model, generation, reason);
-    events.rejected(model, generation, reason);
+    events.rejected(model, generation, reason, at);
   }
 }

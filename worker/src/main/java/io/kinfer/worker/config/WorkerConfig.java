@@ -311,6 +311,11 @@ public final class WorkerConfig extends AbstractConfig {
     return clientConfig(org.apache.kafka.clients.producer.ProducerConfig.configNames());
   }
 
+  /** Settings for a plain consumer of this worker (bootstrap and the client settings passed through). */
+  public Map<String, Object> consumerConfig() {
+    return clientConfig(org.apache.kafka.clients.consumer.ConsumerConfig.configNames());
+  }
+
   /** Bootstrap plus the passed-through settings that a client with these config names knows. */
   private Map<String, Object> clientConfig(java.util.Set<String> known) {
     Map<String, Object> out = new HashMap<>();

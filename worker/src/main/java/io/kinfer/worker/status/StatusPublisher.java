@@ -1,13 +1,16 @@
 package io.kinfer.worker.status;
 
 import com.codahale.metrics.MetricRegistry;
+import io.kinfer.schemas.ControlRecordPosition;
 import io.kinfer.schemas.LoadedVersion;
 import io.kinfer.schemas.ModelStatus;
 import io.kinfer.schemas.registry.SchemaRegistry;
+import io.kinfer.schemas.serde.AvroWireDeserializer;
 import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.control.ControlEvents;
+import io.kinfer.topology.control.ControlEvents.At;
 import io.kinfer.topology.route.Plan;
 import io.kinfer.topology.route.PlanRoutingTable;
 import io.kinfer.worker.engine.LoadedModel;
@@ -15,6 +18,8 @@ import io.kinfer.worker.engine.OnnxEngine;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,9 +27,15 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +44,12 @@ import org.slf4j.LoggerFactory;
  * Publishes this worker's {@link ModelStatus} to the status topic (key: worker id): loaded versions
  * with sha256, applied plan generations, and the control events since the last status. Sent at
  * once after each event and every interval otherwise, so operators see what each worker serves.
+ *
+ * <p>A restart replays the control topic and rejects every stored bad command again; those
+ * rejections were published before and are not published twice: each status carries the
+ * positions of the control records whose rejection it or an earlier status published
+ * ({@link ReportedRejections}), and a starting worker reads its last status back
+ * ({@link #reportedBefore}) before the replay begins.
  */
 public final class StatusPublisher implements ControlEvents, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StatusPublisher.class);
@@ -44,41 +61,107 @@ public final class StatusPublisher implements ControlEvents, AutoCloseable {
   private final MetricRegistry metrics;
   private final KafkaProducer<String, ModelStatus> producer;
   private final ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+  private final ReportedRejections reported;
+  /** Held while an event and its ledger entry are added, and while a status takes both. */
+  private final Object lock = new Object();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "status-publisher");
     t.setDaemon(true);
     return t;
   });
 
+  /**
+   * @param reportedBefore control records whose rejection this worker id already published (from
+   *     {@link #reportedBefore}); their rejections in the replay are not published again
+   */
   public StatusPublisher(String workerId, String topic, OnnxEngine engine, PlanRoutingTable routes,
-      MetricRegistry metrics, Map<String, Object> producerConfig, SchemaRegistry registry, Duration interval) {
+      MetricRegistry metrics, Map<String, Object> producerConfig, SchemaRegistry registry, Duration interval,
+      Collection<At> reportedBefore) {
+    this.reported = new ReportedRejections(reportedBefore);
     this.workerId = workerId;
     this.topic = topic;
     this.engine = engine;
     this.routes = routes;
     this.metrics = metrics;
-    Map<String, Object> config = new java.util.HashMap<>(producerConfig);
+    Map<String, Object> config = new HashMap<>(producerConfig);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     this.producer = new KafkaProducer<>(config, new StringSerializer(),
         new AvroWireSerializer<>(registry, ModelStatus.getClassSchema(), false));
     scheduler.scheduleAtFixedRate(this::publish, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Reads the last status this worker id published and returns the control records whose
+   * rejection it had published; none if there is no such status or it cannot be read (then a
+   * replayed rejection may be published once more, which is logged).
+   */
+  public static List<At> reportedBefore(Map<String, Object> consumerConfig, String topic, String workerId,
+      SchemaRegistry registry, Duration timeout) {
+    Map<String, Object> config = new HashMap<>(consumerConfig);
+    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    AvroWireDeserializer<ModelStatus> decoder = new AvroWireDeserializer<>(registry, ModelStatus.getClassSchema());
+    ModelStatus last = null;
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+        new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      consumer.partitionsFor(topic, timeout).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+      long deadline = System.currentTimeMillis() + timeout.toMillis();
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new org.apache.kafka.common.errors.TimeoutException("reading " + topic + " took over " + timeout);
+        }
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (workerId.equals(r.key()) && r.value() != null) {
+            try {
+              last = decoder.deserialize(topic, r.value());
+            } catch (RuntimeException notAStatus) {
+              LOG.debug("Skipping undecodable status record at offset {}: {}", r.offset(), notAStatus.toString());
+            }
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Cannot read the last status of {} from {} ({}): control commands rejected before this start may"
+          + " be reported as rejected once more", workerId, topic, e.toString());
+      return List.of();
+    }
+    List<At> out = new ArrayList<>();
+    if (last != null) {
+      last.getReportedRejections().forEach(p -> out.add(new At(p.getPartition(), p.getOffset())));
+    }
+    return out;
+  }
+
   @Override
-  public void applied(Plan plan) {
+  public void applied(Plan plan, At at) {
     metrics.counter(MetricRegistry.name("kinfer.control.applied", PipelineMetrics.part(plan.model()))).inc();
+    reported.accepted(at);
     report("applied " + plan.model() + " generation " + plan.generation() + " " + plan.command().getRoutes());
   }
 
   @Override
-  public void rejected(String model, long generation, String reason) {
+  public void rejected(String model, long generation, String reason, At at) {
     metrics.counter(MetricRegistry.name("kinfer.control.rejected", PipelineMetrics.part(model))).inc();
-    report("rejected " + model + " generation " + generation + ": " + reason);
+    synchronized (lock) {
+      if (!reported.rejected(at)) {
+        LOG.debug("Rejection of the control record at {} was published before this start; not again", at);
+        return;
+      }
+      events.add("rejected " + model + " generation " + generation + ": " + reason);
+    }
+    scheduler.execute(this::publish);
   }
 
   /** Records a load failure or other event for the next status. */
   public void report(String event) {
-    events.add(event);
+    synchronized (lock) {
+      events.add(event);
+    }
     scheduler.execute(this::publish);
   }
 
@@ -95,11 +178,15 @@ public final class StatusPublisher implements ControlEvents, AutoCloseable {
       Map<String, Long> generations = new TreeMap<>();
       routes.plans().forEach((model, plan) -> generations.put(model, plan.generation()));
       List<String> drained = new ArrayList<>();
-      for (String e = events.poll(); e != null; e = events.poll()) {
-        drained.add(e);
+      List<ControlRecordPosition> rejections = new ArrayList<>();
+      synchronized (lock) { // a rejection's event and its ledger entry go out in the same status
+        for (String e = events.poll(); e != null; e = events.poll()) {
+          drained.add(e);
+        }
+        reported.all().forEach(at -> rejections.add(new ControlRecordPosition(at.partition(), at.offset())));
       }
       ModelStatus status = ModelStatus.newBuilder().setWorker(workerId).setAt(Instant.now()).setLoaded(loaded)
-          .setAppliedGenerations(generations).setEvents(drained).build();
+          .setAppliedGenerations(generations).setEvents(drained).setReportedRejections(rejections).build();
       producer.send(new ProducerRecord<>(topic, workerId, status), (m, e) -> {
         if (e != null) {
           LOG.warn("Cannot publish status to {}: {}", topic, e.getMessage());
