@@ -21,11 +21,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -60,6 +63,8 @@ public final class ControlClient implements AutoCloseable {
   private final Map<String, ControlCommand> latest = new HashMap<>();
   private final Map<String, List<ControlCommand>> issued = new HashMap<>();
   private KafkaConsumer<String, byte[]> reader;
+  /** Per partition, the offset after the last record this client published: catchUp reads up to it. */
+  private final Map<TopicPartition, Long> ownWrites = new HashMap<>();
   /** Tests only: runs after the control record is sent and before the history record. */
   Runnable betweenWrites = () -> {};
 
@@ -172,7 +177,10 @@ public final class ControlClient implements AutoCloseable {
       reader.assign(partitions);
       reader.seekToBeginning(partitions);
     }
-    Map<TopicPartition, Long> end = reader.endOffsets(reader.assignment());
+    Map<TopicPartition, Long> end = new HashMap<>(reader.endOffsets(reader.assignment()));
+    // Read this client's own plans even if the commit markers are not written yet (the broker
+    // writes them after commitTransaction returns; until then read_committed ends before them).
+    ownWrites.forEach((tp, next) -> end.merge(tp, next, Math::max));
     long deadline = System.currentTimeMillis() + 60_000;
     while (end.entrySet().stream().anyMatch(e -> reader.position(e.getKey()) < e.getValue())) {
       if (System.currentTimeMillis() > deadline) {
@@ -313,6 +321,9 @@ public final class ControlClient implements AutoCloseable {
     Plan.of(command); // refuse to publish what workers would reject as invalid
     ControlCommand signed = ControlSigning.sign(command, keyId, key);
     write(model, signed);
+    // Return once read_committed readers see both records (the commit markers follow the commit's
+    // return): a command issued next, by this client or another, starts from this plan.
+    currentPlans();
     return signed;
   }
 
@@ -328,10 +339,16 @@ public final class ControlClient implements AutoCloseable {
       producer.initTransactions();
       producer.beginTransaction();
       try {
-        producer.send(new ProducerRecord<>(topics.control(), model, signed));
+        Future<RecordMetadata> control = producer.send(new ProducerRecord<>(topics.control(), model, signed));
         betweenWrites.run();
-        producer.send(new ProducerRecord<>(historyTopic(topics), model, signed));
+        Future<RecordMetadata> history = producer.send(new ProducerRecord<>(historyTopic(topics), model, signed));
         producer.commitTransaction();
+        written(control.get());
+        written(history.get());
+      } catch (InterruptedException e) {
+        throw new org.apache.kafka.common.errors.InterruptException(e);
+      } catch (ExecutionException e) { // not after a successful commit; for the compiler
+        throw new org.apache.kafka.common.KafkaException(e.getCause());
       } catch (RuntimeException e) {
         try {
           producer.abortTransaction();
@@ -349,6 +366,10 @@ public final class ControlClient implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new IllegalStateException(what + ": " + e.getMessage(), e);
     }
+  }
+
+  private synchronized void written(RecordMetadata m) {
+    ownWrites.merge(new TopicPartition(m.topic(), m.partition()), m.offset() + 1, Math::max);
   }
 
   @Override
