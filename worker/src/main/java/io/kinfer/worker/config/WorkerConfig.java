@@ -29,6 +29,7 @@ import org.apache.kafka.common.config.ConfigException;
  * with the prefix removed ({@code kafka.security.protocol=SASL_SSL}).
  */
 public final class WorkerConfig extends AbstractConfig {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkerConfig.class);
   public static final String ENV_PREFIX = "KINFER_";
   public static final String KAFKA_PREFIX = "kafka.";
 
@@ -201,8 +202,15 @@ public final class WorkerConfig extends AbstractConfig {
       });
     }
     fromEnv(env).forEach((key, value) -> {
+      String variable = ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_');
+      // The KINFER_ namespace is shared with tools (e.g. KINFER_BROWSER for the report tests):
+      // a variable that is no setting and resembles none is left alone; a near miss is a typo.
+      if (!KnownSettings.isKnown(key) && KnownSettings.suggestion(key).isEmpty()) {
+        LOG.warn("Ignoring environment variable {}: not a worker setting", variable);
+        return;
+      }
       values.put(key, value);
-      sources.put(key, "environment variable " + ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_'));
+      sources.put(key, "environment variable " + variable);
     });
     return new WorkerConfig(checkKnown(values, sources));
   }

@@ -90,6 +90,8 @@ class WorkerConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("(from environment variable KINFER_MAX_WAIT)")
         .hasMessageContaining("Did you mean 'max.wait.ms'?");
+    assertThat(WorkerConfig.load(null, Map.of("KINFER_BROWSER", "/usr/bin/chromium")).maxBatchSize())
+        .as("a variable of another tool in the KINFER_ namespace, like no setting: ignored").isEqualTo(64);
     assertThatThrownBy(() -> new WorkerConfig(Map.of("kafka.security.protocl", "SASL_SSL")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("Did you mean 'kafka.security.protocol'?");
     assertThatThrownBy(() -> new WorkerConfig(Map.of("colour", "blue")))
