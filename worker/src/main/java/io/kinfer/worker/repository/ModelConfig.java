@@ -29,11 +29,85 @@ public record ModelConfig(
     @JsonProperty("sha256") String sha256,
     @JsonProperty("description") String description,
     @JsonProperty("allow_padding") Boolean allowPadding,
-    @JsonProperty("max_dims") Map<String, Long> maxDims) {
+    @JsonProperty("max_dims") Map<String, Long> maxDims,
+    @JsonProperty("text") TextSpec text) {
 
   public ModelConfig(String name, String version, int maxBatchSize, List<TensorSpec> inputs, List<TensorSpec> outputs,
       String sha256, String description) {
-    this(name, version, maxBatchSize, inputs, outputs, sha256, description, null, null);
+    this(name, version, maxBatchSize, inputs, outputs, sha256, description, null, null, null);
+  }
+
+  public ModelConfig(String name, String version, int maxBatchSize, List<TensorSpec> inputs, List<TensorSpec> outputs,
+      String sha256, String description, Boolean allowPadding, Map<String, Long> maxDims) {
+    this(name, version, maxBatchSize, inputs, outputs, sha256, description, allowPadding, maxDims, null);
+  }
+
+  /** The name of a text model's one request input. */
+  public static final String TEXT_INPUT = "text";
+  /** The name of a text embedding model's one answer. */
+  public static final String EMBEDDING_OUTPUT = "embedding";
+
+  public boolean isText() {
+    return text != null;
+  }
+
+  /**
+   * What a request carries: the graph's inputs, or for a text model its one string, {@code text}
+   * BYTES [1] (the worker tokenizes it).
+   */
+  public List<TensorSpec> requestInputs() {
+    return text == null ? inputs : List.of(new TensorSpec(TEXT_INPUT, "BYTES", List.of(Dim.fixed(1))));
+  }
+
+  /** What an answer carries: the graph's outputs, or for a text model {@code embedding} FP32 [1, dim]. */
+  public List<TensorSpec> requestOutputs() {
+    if (text == null) {
+      return outputs;
+    }
+    TensorSpec hidden = text.hiddenOutput(this);
+    Dim width = hidden == null || hidden.rank() != 3 ? Dim.variable(null) : hidden.shape().get(2);
+    return List.of(new TensorSpec(EMBEDDING_OUTPUT, "FP32", List.of(Dim.fixed(1), width)));
+  }
+
+  /**
+   * A text model's pre- and post-processing, kept in its version directory: the Hugging Face
+   * {@code tokenizer.json} (checked against {@code tokenizer_sha256} like model.onnx), truncation to
+   * {@code max_length} tokens (padding is the batcher's: to the batch's longest), at most {@code
+   * max_text_bytes} UTF-8 bytes per request, then {@code pooling} ("mean" over the attention mask or
+   * "cls") of the graph output {@code output} ([batch, sequence, dim]; the only output when unset)
+   * and L2 normalisation when {@code normalize}.
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record TextSpec(
+      @JsonProperty("tokenizer") String tokenizer,
+      @JsonProperty("tokenizer_sha256") String tokenizerSha256,
+      @JsonProperty("max_length") int maxLength,
+      @JsonProperty("max_text_bytes") Integer maxTextBytes,
+      @JsonProperty("pooling") String pooling,
+      @JsonProperty("normalize") Boolean normalize,
+      @JsonProperty("output") String output) {
+    public static final String MEAN = "mean";
+    public static final String CLS = "cls";
+    public static final int DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
+
+    public int textBytesLimit() {
+      return maxTextBytes == null ? DEFAULT_MAX_TEXT_BYTES : maxTextBytes;
+    }
+
+    public boolean normalized() {
+      return normalize != null && normalize;
+    }
+
+    /** The graph output that holds the token embeddings, or null when it cannot be told. */
+    public TensorSpec hiddenOutput(ModelConfig config) {
+      for (TensorSpec out : config.outputs()) {
+        if (output == null ? config.outputs().size() == 1 : out.name().equals(output)) {
+          return out;
+        }
+      }
+      return null;
+    }
   }
 
   public ModelConfig {

@@ -21,6 +21,8 @@ public final class ModelRepository {
   public static final String CONFIG_FILE = "model.json";
   private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Large vocabularies (e.g. 250k-token multilingual ones) stay well below this. */
+  public static final long MAX_TOKENIZER_BYTES = 64L << 20;
 
   private final Path root;
   private final long maxModelBytes;
@@ -96,7 +98,38 @@ public final class ModelRepository {
           + "; external weights are refused (they escape the sha256 check and the repository): save the"
           + " model with its weights inside model.onnx");
     }
-    return new VerifiedModel(version, config, bytes);
+    return new VerifiedModel(version, config, bytes, config.isText() ? tokenizer(version, dir, config) : null);
+  }
+
+  /** A text model's tokenizer file: a plain name inside the version directory, bounded, its sha256 checked. */
+  private byte[] tokenizer(ModelVersion version, Path dir, ModelConfig config) {
+    ModelConfig.TextSpec text = config.text();
+    if (text.tokenizer() == null || !SAFE_NAME.matcher(text.tokenizer()).matches() || text.tokenizer().contains("..")) {
+      throw new ModelLoadException(version + ": model.json text.tokenizer must name a file in the version directory"
+          + " (letters, digits, '.', '_' and '-'), got '" + text.tokenizer() + "'");
+    }
+    if (text.tokenizerSha256() == null || text.tokenizerSha256().isBlank()) {
+      throw new ModelLoadException(version + ": model.json text has no tokenizer_sha256; refusing an unverified"
+          + " tokenizer");
+    }
+    Path file = confinedFile(dir, text.tokenizer());
+    byte[] bytes;
+    try {
+      long size = Files.size(file);
+      if (size > MAX_TOKENIZER_BYTES) {
+        throw new ModelLoadException(version + ": " + text.tokenizer() + " is " + size + " bytes, over the limit of "
+            + MAX_TOKENIZER_BYTES + " for a tokenizer");
+      }
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new ModelLoadException("Cannot read " + file + ": " + e.getMessage(), e);
+    }
+    String actual = Sha256.hex(bytes);
+    if (!actual.equalsIgnoreCase(text.tokenizerSha256())) {
+      throw new ModelLoadException(version + ": tokenizer sha256 mismatch, model.json says " + text.tokenizerSha256()
+          + " but " + text.tokenizer() + " is " + actual + "; the file was changed or corrupted");
+    }
+    return bytes;
   }
 
   private Path confined(ModelVersion version) {
@@ -138,6 +171,10 @@ public final class ModelRepository {
     }
   }
 
-  /** A model whose bytes matched its sha256. */
-  public record VerifiedModel(ModelVersion version, ModelConfig config, byte[] onnx) {}
+  /** A model whose bytes (and a text model's tokenizer.json) matched their sha256. */
+  public record VerifiedModel(ModelVersion version, ModelConfig config, byte[] onnx, byte[] tokenizer) {
+    public VerifiedModel(ModelVersion version, ModelConfig config, byte[] onnx) {
+      this(version, config, onnx, null);
+    }
+  }
 }
