@@ -45,11 +45,14 @@ public final class LoadedModel implements AutoCloseable {
   private final long maxBatchBytes;
   /** Outputs ONNX Runtime writes into our buffers (their shape follows from the inputs'). */
   private final boolean[] pinnable;
+  /** A text model's tokenizer and pooling, or null when requests carry the graph's own inputs. */
+  private final TextModel text;
   /** Batches hold the read side; close takes the write side, so a session is never closed mid-run. */
   private final ReadWriteLock inUse = new ReentrantReadWriteLock();
 
   private LoadedModel(OrtEnvironment env, OrtSession session, ModelConfig config, Signature signature,
-      EngineOptions options) {
+      EngineOptions options, TextModel text) {
+    this.text = text;
     this.maxTensorElements = options.maxTensorElements();
     this.maxBatchBytes = options.maxBatchBytes();
     this.env = env;
@@ -66,11 +69,17 @@ public final class LoadedModel implements AutoCloseable {
     }
   }
 
-  static LoadedModel create(OrtEnvironment env, OrtSession session, ModelConfig config, EngineOptions options)
-      throws OrtException {
+  static LoadedModel create(OrtEnvironment env, OrtSession session, ModelConfig config, byte[] tokenizer,
+      EngineOptions options) throws OrtException {
     Signature signature = new Signature(config);
     signature.check(session.getInputInfo(), session.getOutputInfo(), config.maxBatchSize());
-    return new LoadedModel(env, session, config, signature, options);
+    TextModel text = config.isText() ? TextModel.create(config, tokenizer, options.maxBatchBytes()) : null;
+    return new LoadedModel(env, session, config, signature, options, text);
+  }
+
+  /** Whether requests carry a string ({@code text} BYTES [1]) that this version tokenizes itself. */
+  public boolean isText() {
+    return text != null;
   }
 
   public ModelConfig config() {
@@ -99,6 +108,18 @@ public final class LoadedModel implements AutoCloseable {
   void warmUp() throws OrtException {
     runZeros(1, 2, true);
     runZeros(Math.max(1, Math.min(8, config.maxBatchSize())), 3, true);
+    if (text != null) {
+      Tensor hello = Tensor.newBuilder().setName(ModelConfig.TEXT_INPUT).setDatatype(io.kinfer.schemas.Datatype.BYTES)
+          .setShape(List.of(1L)).setData(io.kinfer.schemas.TensorData.newBuilder().setStrings(List.of("warm up"))
+              .build()).build();
+      InferenceRequest request = InferenceRequest.newBuilder().setId("warm-up").setModel(config.name()).setInputs(List.of(hello)).build();
+      Outcome[] outcome = new Outcome[1];
+      text.infer(env, session, List.of(request), outcome);
+      if (outcome[0] == null || outcome[0].error() != null) {
+        throw new ModelLoadException(config.name() + ":" + config.version() + ": the text pipeline failed on a"
+            + " warm-up text: " + (outcome[0] == null ? "no answer" : outcome[0].error()));
+      }
+    }
   }
 
   /** Whether the session still answers the warm-up's known-good input (one row). */
@@ -196,6 +217,15 @@ public final class LoadedModel implements AutoCloseable {
     long start = System.nanoTime();
     int n = requests.size();
     Outcome[] outcomes = new Outcome[n];
+    if (text != null) {
+      try {
+        text.infer(env, session, requests, outcomes);
+      } catch (OrtException e) {
+        throw new IllegalStateException("ONNX Runtime failed on a text batch of " + n + " for " + config.name() + ":"
+            + config.version() + ": " + e.getMessage(), e);
+      }
+      return new BatchResult(Arrays.asList(outcomes), System.nanoTime() - start);
+    }
     long[][][] shapes = new long[n][][];
     Map<String, List<Integer>> groups = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
@@ -399,6 +429,9 @@ public final class LoadedModel implements AutoCloseable {
   public void close() {
     inUse.writeLock().lock();
     try {
+      if (text != null) {
+        text.close();
+      }
       session.close();
     } catch (OrtException e) {
       throw new IllegalStateException("Cannot close session of " + config.name() + ":" + config.version(), e);

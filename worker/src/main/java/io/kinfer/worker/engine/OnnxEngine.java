@@ -54,7 +54,7 @@ public final class OnnxEngine implements InferenceEngine {
           + e.getMessage() + "); regenerate or re-export the model", e);
     }
     try {
-      LoadedModel loaded = LoadedModel.create(env, session, model.config(), options);
+      LoadedModel loaded = LoadedModel.create(env, session, model.config(), model.tokenizer(), options);
       loaded.warmUp();
       LoadedModel previous = models.put(model.version(), loaded);
       refreshLoaded();
