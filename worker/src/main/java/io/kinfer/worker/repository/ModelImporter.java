@@ -41,9 +41,24 @@ public final class ModelImporter {
 
   private ModelImporter() {}
 
-  /** What to import and under which name. */
+  /** What to import and under which name; {@code text} makes it a text model (null: tensors in, tensors out). */
   public record Request(Path onnx, Path repository, String name, String version, int maxBatchSize,
-      Map<String, Long> maxDims, String description) {}
+      Map<String, Long> maxDims, String description, Text text) {
+    public Request(Path onnx, Path repository, String name, String version, int maxBatchSize,
+        Map<String, Long> maxDims, String description) {
+      this(onnx, repository, name, version, maxBatchSize, maxDims, description, null);
+    }
+  }
+
+  /**
+   * A text model's pre- and post-processing: its Hugging Face tokenizer.json, pooling ("mean" or
+   * "cls"), L2 normalisation, and truncation to {@code maxLength} tokens (null: the sequence
+   * dimension's max_dims bound, at most 512).
+   */
+  public record Text(Path tokenizer, String pooling, boolean normalize, Integer maxLength) {}
+
+  static final String TOKENIZER_FILE = "tokenizer.json";
+  private static final long DEFAULT_MAX_LENGTH = 512;
 
   /** Reads and checks {@code onnx}, then writes {@code repository/name/version/} with model.onnx and model.json. */
   public static ModelConfig run(Request request) throws IOException {
@@ -56,14 +71,51 @@ public final class ModelImporter {
     }
     ModelRepository.checkNames(new ModelVersion(request.name(), request.version()));
     ModelConfig config = describe(bytes, request);
+    byte[] tokenizer = null;
+    if (request.text() != null) {
+      tokenizer = Files.readAllBytes(request.text().tokenizer());
+      config = withText(config, request.text(), tokenizer);
+      checkText(config, bytes, tokenizer);
+    }
     Path dir = request.repository().resolve(request.name()).resolve(request.version());
     if (Files.exists(dir.resolve(ModelRepository.CONFIG_FILE))) {
       throw new ModelLoadException(dir + " already holds a version; versions are immutable, import under a new one");
     }
     Files.createDirectories(dir);
     Files.write(dir.resolve(ModelRepository.MODEL_FILE), bytes);
+    if (tokenizer != null) {
+      Files.write(dir.resolve(TOKENIZER_FILE), tokenizer);
+    }
     JSON.writeValue(dir.resolve(ModelRepository.CONFIG_FILE).toFile(), config);
     return config;
+  }
+
+  private static ModelConfig withText(ModelConfig config, Text text, byte[] tokenizer) {
+    if (tokenizer.length > ModelRepository.MAX_TOKENIZER_BYTES) {
+      throw new ModelLoadException(text.tokenizer() + " is " + tokenizer.length + " bytes, over the limit of "
+          + ModelRepository.MAX_TOKENIZER_BYTES + " for a tokenizer");
+    }
+    long maxLength = text.maxLength() != null ? text.maxLength() : DEFAULT_MAX_LENGTH;
+    if (text.maxLength() == null) {
+      for (TensorSpec in : config.inputs()) {
+        if (in.rank() == 2) {
+          maxLength = Math.min(maxLength, config.maxDim(in.shape().get(1).symbol()));
+        }
+      }
+    }
+    ModelConfig.TextSpec spec = new ModelConfig.TextSpec(TOKENIZER_FILE, Sha256.hex(tokenizer), (int) maxLength, null,
+        text.pooling(), text.normalize() ? Boolean.TRUE : null, null);
+    return new ModelConfig(config.name(), config.version(), config.maxBatchSize(), config.inputs(), config.outputs(),
+        config.sha256(), config.description(), config.allowPadding(), config.maxDims(), spec);
+  }
+
+  /** Loads the version as the worker will (graph, tokenizer, one text) so a bad import fails here, not there. */
+  private static void checkText(ModelConfig config, byte[] onnx, byte[] tokenizer) {
+    try (io.kinfer.worker.engine.OnnxEngine engine = new io.kinfer.worker.engine.OnnxEngine(
+        io.kinfer.worker.engine.EngineOptions.cpu())) {
+      engine.load(new ModelRepository.VerifiedModel(new ModelVersion(config.name(), config.version()), config, onnx,
+          tokenizer));
+    }
   }
 
   /** model.json for these bytes, without writing anything. */
@@ -170,9 +222,16 @@ public final class ModelImporter {
     lines.add(config.name() + ":" + config.version() + "  max_batch_size " + config.maxBatchSize()
         + (config.paddingAllowed() ? "" : "  (no padding)")
         + (config.maxDims() == null ? "" : "  max_dims " + config.maxDims()));
-    config.inputs().forEach(t -> lines.add("  input  " + line(t)));
-    config.outputs().forEach(t -> lines.add("  output " + line(t)));
+    config.requestInputs().forEach(t -> lines.add("  input  " + line(t)));
+    config.requestOutputs().forEach(t -> lines.add("  output " + line(t)));
     lines.add("  sha256 " + config.sha256());
+    if (config.isText()) {
+      ModelConfig.TextSpec text = config.text();
+      lines.add("  text   tokenizer " + text.tokenizer() + " (sha256 " + text.tokenizerSha256() + "), max_length "
+          + text.maxLength() + ", pooling " + text.pooling() + (text.normalized() ? ", L2-normalised" : ""));
+      config.inputs().forEach(t -> lines.add("  graph input  " + line(t)));
+      config.outputs().forEach(t -> lines.add("  graph output " + line(t)));
+    }
     return lines;
   }
 
