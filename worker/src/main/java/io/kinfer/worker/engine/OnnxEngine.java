@@ -53,8 +53,9 @@ public final class OnnxEngine implements InferenceEngine {
       throw new ModelLoadException(model.version() + ": ONNX Runtime cannot load model.onnx ("
           + e.getMessage() + "); regenerate or re-export the model", e);
     }
+    LoadedModel loaded = null;
     try {
-      LoadedModel loaded = LoadedModel.create(env, session, model.config(), model.tokenizer(), options);
+      loaded = LoadedModel.create(env, session, model.config(), model.tokenizer(), options);
       loaded.warmUp();
       LoadedModel previous = models.put(model.version(), loaded);
       refreshLoaded();
@@ -63,7 +64,11 @@ public final class OnnxEngine implements InferenceEngine {
       }
       LOG.info("Loaded {} on {} (sha256 {})", model.version(), options.device(), model.config().sha256());
     } catch (RuntimeException | OrtException e) {
-      closeQuietly(session);
+      if (loaded != null) {
+        closeQuietly(loaded); // its session and a text model's tokenizer
+      } else {
+        closeQuietly(session);
+      }
       throw e instanceof ModelLoadException m ? m
           : new ModelLoadException(model.version() + ": " + e.getMessage(), e);
     }
@@ -157,6 +162,14 @@ public final class OnnxEngine implements InferenceEngine {
             + " library path (the runtime-gpu image has them); or set device=cpu / device.cpu.fallback=true", e);
       }
       LOG.warn("CUDA device {} unusable ({}); falling back to CPU", options.cudaDeviceId(), e.getMessage());
+    }
+  }
+
+  private static void closeQuietly(LoadedModel loaded) {
+    try {
+      loaded.close();
+    } catch (RuntimeException ignored) {
+      // already failing; the load error is what matters
     }
   }
 
