@@ -8,7 +8,6 @@ import io.kinfer.worker.models.TokenRequests;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
@@ -51,7 +50,9 @@ public final class RequestFactory {
 
   /** The token ids of request {@code index} (token mode). */
   public long[] tokenIds(long index) {
-    Random random = new Random(seed * 1_000_003L + index);
+    // SplittableRandom mixes its seed; java.util.Random's first draws for consecutive seeds are
+    // nearly the same, which made every request of one factory fall in one length class.
+    SplittableRandom random = new SplittableRandom(seed * 1_000_003L + index);
     return TokenRequests.tokens(random, TokenRequests.length(random, maxTokens));
   }
 

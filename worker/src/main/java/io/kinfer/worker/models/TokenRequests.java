@@ -6,7 +6,7 @@ import io.kinfer.schemas.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import java.util.Random;
+import java.util.random.RandomGenerator;
 
 /**
  * Requests for a BERT-style model that takes token ids (input_ids, attention_mask, token_type_ids,
@@ -22,7 +22,7 @@ public final class TokenRequests {
   private TokenRequests() {}
 
   /** [CLS] w1 .. w(length-2) [SEP], words drawn at random. */
-  public static long[] tokens(Random random, int length) {
+  public static long[] tokens(RandomGenerator random, int length) {
     long[] ids = new long[Math.max(2, length)];
     ids[0] = CLS;
     for (int i = 1; i < ids.length - 1; i++) {
@@ -35,7 +35,7 @@ public final class TokenRequests {
   /**
    * A long-tailed length: 80% between 8 and 32 tokens, 15% up to 64, 5% up to {@code max}.
    */
-  public static int length(Random random, int max) {
+  public static int length(RandomGenerator random, int max) {
     double u = random.nextDouble();
     int length = u < 0.80 ? 8 + random.nextInt(25) : u < 0.95 ? 33 + random.nextInt(32) : 65 + random.nextInt(
         Math.max(1, max - 64));
