@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,6 +57,9 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Mixin
   PaddingBench.Options padding = new PaddingBench.Options();
+
+  @Mixin
+  CodecBench.Options codecs = new CodecBench.Options();
 
   /** With --model minilm: requests/s of the engine on length-aware batches, the end-to-end reference. */
   private double engineReferenceRps;
@@ -188,6 +192,10 @@ public final class BenchCommand implements Callable<Integer> {
     Map<String, Object> results = new LinkedHashMap<>();
     results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
         "java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch")));
+    if (codecs.enabled) {
+      results.put("codecs", codecs());
+      return write(results);
+    }
     Path models = Files.createTempDirectory("kinfer-bench-models");
     SampleModels.writeAll(models);
     writeModel(models);
@@ -226,10 +234,69 @@ public final class BenchCommand implements Callable<Integer> {
     if (!cpu.isEmpty()) {
       results.put("cpu", cpu);
     }
+    return write(results);
+  }
+
+  private int write(Map<String, Object> results) throws java.io.IOException {
     Files.createDirectories(out.toAbsolutePath().getParent());
     new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), results);
     System.out.println("Results written to " + out);
     return 0;
+  }
+
+  /**
+   * {@code --codecs}: the answers of each of {@code --codec-models} made by the engine, then every
+   * codec on them through an embedded broker ({@link CodecBench}); the other parts do not run.
+   */
+  private Map<String, Object> codecs() throws Exception {
+    Path models = Files.createTempDirectory("kinfer-bench-models");
+    SampleModels.writeAll(models);
+    List<CodecBench.Payloads> payloads = new ArrayList<>();
+    Map<String, Object> r = new LinkedHashMap<>();
+    try (DevStack stack = DevStack.start(DevStack.Options.ephemeral(null));
+        OnnxEngine onnx = new OnnxEngine(engineOptions())) {
+      RestSchemaRegistryClient registry = new RestSchemaRegistryClient(stack.registryUrl());
+      ModelRepository repository = new ModelRepository(models, 1L << 31);
+      for (String name : codecs.models) {
+        ModelVersion version = new ModelVersion(name, "1");
+        RequestFactory requests;
+        int batch;
+        if (PackagedModels.MINILM.equals(name)) {
+          PackagedModels.importMiniLm(models, "1", padding.batch);
+          requests = RequestFactory.tokens("codec", 5, name, padding.maxTokens, 10_000);
+          batch = padding.batch;
+        } else if (SampleModels.MLP.equals(name)) {
+          requests = new RequestFactory("codec", 5);
+          batch = 64;
+        } else {
+          throw new IllegalArgumentException("--codec-models: mlp or minilm, not " + name);
+        }
+        onnx.load(repository.load(version));
+        long t0 = System.nanoTime();
+        payloads.add(CodecBench.answers(onnx, version, requests, codecs.answers, batch, registry,
+            Topics.DEFAULT_PREDICTIONS, "codec-bench-worker"));
+        System.out.printf("  %,d answers of %s made by the engine in %.1f s%n", codecs.answers, version,
+            (System.nanoTime() - t0) / 1e9);
+      }
+      int partitions = DevStack.Options.ephemeral(null).partitions();
+      Map<String, Object> client = stack.clientConfig(io.kinfer.ops.devstack.EmbeddedKafka.ADMIN_USER);
+      Map<String, Object> worker = stack.workerConfig(new LinkedHashMap<>(workerSet));
+      Map<String, List<CodecBench.Row>> rows = CodecBench.run(client, registry, worker, payloads, codecs, partitions,
+          System.out, System.err);
+      Map<String, Object> producer = new java.util.TreeMap<>(CodecBench.workerProducerConfig(worker));
+      producer.keySet().removeIf(k -> k.startsWith("bootstrap") || k.equals(ProducerConfig.CLIENT_ID_CONFIG));
+      r.put("worker_producer_config", producer);
+      r.put("rounds", codecs.rounds);
+      rows.forEach((model, list) -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        CodecBench.Payloads p = payloads.stream().filter(x -> x.model().equals(model)).findFirst().orElseThrow();
+        m.put("distinct_answers", p.size());
+        m.put("mean_value_bytes", p.meanValueBytes());
+        list.forEach(row -> m.put(row.codec(), row.toMap(list.get(0))));
+        r.put(model, m);
+      });
+    }
+    return r;
   }
 
   private Map<Integer, Double> engineRows(OnnxEngine onnx, ModelVersion version) {
