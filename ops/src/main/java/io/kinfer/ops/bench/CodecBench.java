@@ -17,6 +17,9 @@ import io.kinfer.worker.config.StreamsProperties;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.engine.OnnxEngine;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,7 +103,8 @@ final class CodecBench {
 
   /** One codec on one model's answers, at its median round. */
   record Row(String model, String codec, long records, long valueBytes, double produceSeconds,
-      double consumeSeconds, long brokerBytes, double batchBytes) {
+      double consumeSeconds, long brokerBytes, double batchBytes, double produceCpuSeconds,
+      double consumeCpuSeconds) {
     double produceRecordsPerSecond() {
       return records / produceSeconds;
     }
@@ -117,6 +121,16 @@ final class CodecBench {
       return valueBytes / 1e6 / consumeSeconds;
     }
 
+    /** CPU of the producer's threads (the sending one and the producer's network thread) per record. */
+    double produceCpuMicros() {
+      return produceCpuSeconds * 1e6 / records;
+    }
+
+    /** CPU of the consumer's thread (fetch, decompression, Avro decoding) per record. */
+    double consumeCpuMicros() {
+      return consumeCpuSeconds * 1e6 / records;
+    }
+
     /** Records per produced batch, estimated from the log size and the producer's mean batch size. */
     double recordsPerBatch() {
       return batchBytes > 0 ? records / (brokerBytes / batchBytes) : 0;
@@ -130,6 +144,8 @@ final class CodecBench {
       m.put("produce_mb_per_s", produceMegabytesPerSecond());
       m.put("consume_records_per_s", consumeRecordsPerSecond());
       m.put("consume_mb_per_s", consumeMegabytesPerSecond());
+      m.put("produce_cpu_us_per_record", produceCpuMicros());
+      m.put("consume_cpu_us_per_record", consumeCpuMicros());
       m.put("broker_bytes", brokerBytes);
       m.put("producer_batch_size_avg", batchBytes);
       m.put("broker_bytes_vs_" + reference.codec(), (double) brokerBytes / reference.brokerBytes());
@@ -256,7 +272,9 @@ final class CodecBench {
               median(of.stream().mapToDouble(Row::produceSeconds).toArray()),
               median(of.stream().mapToDouble(Row::consumeSeconds).toArray()),
               Math.round(median(of.stream().mapToDouble(Row::brokerBytes).toArray())),
-              median(of.stream().mapToDouble(Row::batchBytes).toArray())));
+              median(of.stream().mapToDouble(Row::batchBytes).toArray()),
+              median(of.stream().mapToDouble(Row::produceCpuSeconds).toArray()),
+              median(of.stream().mapToDouble(Row::consumeCpuSeconds).toArray())));
         }
         rows.put(p.model(), medians);
         print(p, medians, out);
@@ -279,6 +297,7 @@ final class CodecBench {
         config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, topic);
       }
       double produceSeconds;
+      double produceCpuSeconds;
       double batchBytes;
       long valueBytes = 0;
       try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(),
@@ -288,6 +307,7 @@ final class CodecBench {
           producer.initTransactions();
         }
         long start = System.nanoTime();
+        long cpu0 = THREADS.getCurrentThreadCpuTime();
         long lastCommit = start;
         if (commitMs > 0) {
           producer.beginTransaction();
@@ -314,21 +334,28 @@ final class CodecBench {
           producer.flush();
         }
         produceSeconds = (System.nanoTime() - start) / 1e9;
+        // Records are compressed partly as they are appended (this thread), partly as batches are
+        // closed for sending (the producer's network thread): both count.
+        produceCpuSeconds = (THREADS.getCurrentThreadCpuTime() - cpu0 + networkThreadCpu(topic)) / 1e9;
         if (failure.get() != null) {
           throw new IllegalStateException("Producing with " + codec + " failed: " + failure.get(), failure.get());
         }
         batchBytes = metric(producer.metrics(), "batch-size-avg");
       }
       long brokerBytes = logBytes(admin, brokers, topic);
-      double consumeSeconds = consume(client, registry, topic, partitions, records);
-      return new Row(p.model(), codec, records, valueBytes, produceSeconds, consumeSeconds, brokerBytes, batchBytes);
+      double[] consumed = consume(client, registry, topic, partitions, records);
+      return new Row(p.model(), codec, records, valueBytes, produceSeconds, consumed[0], brokerBytes, batchBytes,
+          produceCpuSeconds, consumed[1]);
     } finally {
       admin.deleteTopics(List.of(topic)).all().get();
     }
   }
 
-  /** Seconds a read_committed consumer takes to fetch, decompress and Avro-decode all {@code records}. */
-  private static double consume(Map<String, Object> client, SchemaRegistry registry, String topic, int partitions,
+  /**
+   * Seconds a read_committed consumer takes to fetch, decompress and Avro-decode all {@code records},
+   * and the CPU seconds of its thread (the classic consumer fetches and decompresses in poll).
+   */
+  private static double[] consume(Map<String, Object> client, SchemaRegistry registry, String topic, int partitions,
       long records) {
     Map<String, Object> config = new HashMap<>(client);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -345,6 +372,7 @@ final class CodecBench {
       consumer.seekToBeginning(all);
       long read = 0;
       long start = System.nanoTime();
+      long cpu0 = THREADS.getCurrentThreadCpuTime();
       long deadline = System.currentTimeMillis() + 300_000;
       while (read < records) {
         for (ConsumerRecord<byte[], InferenceResponse> record : consumer.poll(Duration.ofMillis(200))) {
@@ -357,8 +385,21 @@ final class CodecBench {
           throw new IllegalStateException(topic + ": read " + read + " of " + records);
         }
       }
-      return (System.nanoTime() - start) / 1e9;
+      return new double[] {(System.nanoTime() - start) / 1e9, (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e9};
     }
+  }
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  /** CPU nanoseconds of the network thread of the producer with this client id (it lives as long as the producer). */
+  private static long networkThreadCpu(String clientId) {
+    long nanos = 0;
+    for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+      if (info != null && info.getThreadName().startsWith("kafka-producer-network-thread | " + clientId)) {
+        nanos += Math.max(0, THREADS.getThreadCpuTime(info.getThreadId()));
+      }
+    }
+    return nanos;
   }
 
   /** Bytes of the topic's logs on all brokers, as the brokers report them. */
@@ -399,14 +440,15 @@ final class CodecBench {
     out.printf("  %s answers: %,d distinct, mean %,.0f bytes (Avro value) + %.0f bytes of headers; %,d records"
         + " (%.1f MB of values) per codec%n", p.model(), p.size(), p.meanValueBytes(),
         (double) p.headerBytes() / p.size(), ref.records(), ref.valueBytes() / 1e6);
-    out.printf("  %-6s %14s %12s %14s %12s %16s %9s %11s %11s %12s%n", "codec", "produce rec/s", "produce MB/s",
-        "consume rec/s", "consume MB/s", "bytes on broker", "vs " + ref.codec(), "produce vs", "consume vs",
+    out.printf("  %-6s %14s %12s %12s %14s %12s %12s %16s %9s %10s%n", "codec", "produce rec/s", "produce MB/s",
+        "prod CPU us", "consume rec/s", "consume MB/s", "cons CPU us", "bytes on broker", "vs " + ref.codec(),
         "rec/batch");
     for (Row r : rows) {
-      out.printf("  %-6s %,14.0f %12.1f %,14.0f %12.1f %,16d %8.1f%% %10.2fx %10.2fx %12.1f%n", r.codec(),
-          r.produceRecordsPerSecond(), r.produceMegabytesPerSecond(), r.consumeRecordsPerSecond(),
-          r.consumeMegabytesPerSecond(), r.brokerBytes(), 100.0 * r.brokerBytes() / ref.brokerBytes(),
-          ref.produceSeconds() / r.produceSeconds(), ref.consumeSeconds() / r.consumeSeconds(), r.recordsPerBatch());
+      out.printf("  %-6s %,14.0f %12.1f %12.1f %,14.0f %12.1f %12.1f %,16d %8.1f%% %10.1f%n", r.codec(),
+          r.produceRecordsPerSecond(), r.produceMegabytesPerSecond(), r.produceCpuMicros(), r.consumeRecordsPerSecond(),
+          r.consumeMegabytesPerSecond(), r.consumeCpuMicros(), r.brokerBytes(), 100.0 * r.brokerBytes() / ref.brokerBytes(),
+          r.recordsPerBatch());
     }
+    out.println("  (prod/cons CPU us: CPU microseconds per answer of the producer's threads / the consumer's thread)");
   }
 }

@@ -32,6 +32,8 @@ class CodecBenchTest {
       assertThat(row.path("records").asLong()).as(codec).isPositive();
       assertThat(row.path("produce_records_per_s").asDouble()).as(codec).isPositive();
       assertThat(row.path("consume_records_per_s").asDouble()).as(codec).isPositive();
+      assertThat(row.path("produce_cpu_us_per_record").asDouble()).as(codec).isPositive();
+      assertThat(row.path("consume_cpu_us_per_record").asDouble()).as(codec).isPositive();
       assertThat(row.path("broker_bytes").asLong()).as(codec).isGreaterThan(row.path("records").asLong());
     }
     long none = mlp.at("/none/broker_bytes").asLong();
