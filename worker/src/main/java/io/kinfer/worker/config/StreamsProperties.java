@@ -30,7 +30,11 @@ public final class StreamsProperties {
     p.put(StreamsConfig.POLL_MS_CONFIG, pollMs);
     // Requests are small; let the producer fill batches for throughput without adding much delay.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    // Uncompressed: every Kafka client reads it without plugins (kafkajs and kafka-python decode
+    // only gzip natively), and on tensor answers no codec pays (ops bench --codecs: MiniLM answers
+    // 100% of their size with lz4, 93% with gzip at ~20x the producer CPU). Small answers compress
+    // ~4x: kafka.producer.compression.type sets a codec where every consumer reads it.
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
     // Plans are written in transactions (with their history record): the control topic's global
     // consumer must not see a plan whose transaction aborted, under at_least_once too.

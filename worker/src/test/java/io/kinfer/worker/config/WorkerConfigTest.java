@@ -106,4 +106,19 @@ class WorkerConfigTest {
         "kafka.topic.min.insync.replicas", "2", "kafka.num.standby.replicas", "1", "kafka.group.protocol", "streams"));
     assertThat(config.kafkaPassthrough()).hasSize(6);
   }
+
+  /**
+   * Answers must be readable by the common clients without plugins or extra packages: kafkajs and
+   * kafka-python decode only gzip natively (docs/CONFIGURATION.md). The codec stays one setting away.
+   */
+  @Test
+  void shouldProduceUncompressedByDefaultAndTakeTheCodecFromKafkaProducerCompressionType() {
+    Map<String, Object> byDefault = new StreamsConfig(StreamsProperties.of(new WorkerConfig(Map.of()), "test-registry"))
+        .getProducerConfigs("p");
+    assertThat(byDefault.get("compression.type")).isEqualTo("none");
+
+    WorkerConfig zstd = WorkerConfig.load(null, Map.of("KINFER_KAFKA_PRODUCER_COMPRESSION_TYPE", "zstd"));
+    assertThat(new StreamsConfig(StreamsProperties.of(zstd, "test-registry")).getProducerConfigs("p")
+        .get("compression.type")).isEqualTo("zstd");
+  }
 }
