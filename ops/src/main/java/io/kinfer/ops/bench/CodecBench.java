@@ -69,7 +69,8 @@ final class CodecBench {
     boolean enabled;
 
     @Option(names = "--codec-list", split = ",", defaultValue = "none,gzip,snappy,lz4,zstd",
-        description = "codecs measured; the first is the reference of the ratios (default: ${DEFAULT-VALUE})")
+        description = "codecs measured, each optionally with a level (gzip:1, zstd:1, lz4:1); the first is the"
+            + " reference of the ratios (default: ${DEFAULT-VALUE})")
     List<String> codecs;
 
     @Option(names = "--codec-models", split = ",", defaultValue = "mlp,minilm",
@@ -256,7 +257,7 @@ final class CodecBench {
           for (String codec : o.codecs) {
             Row row = once(admin, brokers, client, registry, producerConfig, commitMs, p, codec, records, partitions,
                 "r" + round);
-            progress.printf("  codec round %d/%d  %-8s %-6s produce %6.2f s, consume %6.2f s, %,d bytes on the"
+            progress.printf("  codec round %d/%d  %-8s %-7s produce %6.2f s, consume %6.2f s, %,d bytes on the"
                 + " broker%n", round + 1, o.rounds, p.model(), codec, row.produceSeconds(), row.consumeSeconds(),
                 row.brokerBytes());
             measured.add(row);
@@ -287,11 +288,11 @@ final class CodecBench {
   private static Row once(Admin admin, List<Integer> brokers, Map<String, Object> client, SchemaRegistry registry,
       Map<String, Object> producerConfig, long commitMs, Payloads p, String codec, long records, int partitions,
       String round) throws Exception {
-    String topic = "bench.codec." + p.model().replace(':', '-') + "." + codec + "." + round;
+    String topic = "bench.codec." + p.model().replace(':', '-') + "." + codec.replace(':', '-') + "." + round;
     admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
     try {
       Map<String, Object> config = new HashMap<>(producerConfig);
-      config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+      config.putAll(codecConfig(codec));
       config.put(ProducerConfig.CLIENT_ID_CONFIG, topic);
       if (commitMs > 0) {
         config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, topic);
@@ -402,6 +403,17 @@ final class CodecBench {
     return nanos;
   }
 
+  /** Producer settings of a codec named as {@code --codec-list} does: {@code gzip}, or with a level {@code gzip:1}. */
+  static Map<String, Object> codecConfig(String codec) {
+    String[] parts = codec.split(":", 2);
+    Map<String, Object> config = new HashMap<>();
+    config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, parts[0]);
+    if (parts.length == 2) {
+      config.put("compression." + parts[0] + ".level", Integer.parseInt(parts[1]));
+    }
+    return config;
+  }
+
   /** Bytes of the topic's logs on all brokers, as the brokers report them. */
   private static long logBytes(Admin admin, List<Integer> brokers, String topic) throws Exception {
     long bytes = 0;
@@ -440,11 +452,11 @@ final class CodecBench {
     out.printf("  %s answers: %,d distinct, mean %,.0f bytes (Avro value) + %.0f bytes of headers; %,d records"
         + " (%.1f MB of values) per codec%n", p.model(), p.size(), p.meanValueBytes(),
         (double) p.headerBytes() / p.size(), ref.records(), ref.valueBytes() / 1e6);
-    out.printf("  %-6s %14s %12s %12s %14s %12s %12s %16s %9s %10s%n", "codec", "produce rec/s", "produce MB/s",
+    out.printf("  %-7s %14s %12s %12s %14s %12s %12s %16s %9s %10s%n", "codec", "produce rec/s", "produce MB/s",
         "prod CPU us", "consume rec/s", "consume MB/s", "cons CPU us", "bytes on broker", "vs " + ref.codec(),
         "rec/batch");
     for (Row r : rows) {
-      out.printf("  %-6s %,14.0f %12.1f %12.1f %,14.0f %12.1f %12.1f %,16d %8.1f%% %10.1f%n", r.codec(),
+      out.printf("  %-7s %,14.0f %12.1f %12.1f %,14.0f %12.1f %12.1f %,16d %8.1f%% %10.1f%n", r.codec(),
           r.produceRecordsPerSecond(), r.produceMegabytesPerSecond(), r.produceCpuMicros(), r.consumeRecordsPerSecond(),
           r.consumeMegabytesPerSecond(), r.consumeCpuMicros(), r.brokerBytes(), 100.0 * r.brokerBytes() / ref.brokerBytes(),
           r.recordsPerBatch());
