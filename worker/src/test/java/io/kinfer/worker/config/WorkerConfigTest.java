@@ -120,5 +120,10 @@ class WorkerConfigTest {
     WorkerConfig zstd = WorkerConfig.load(null, Map.of("KINFER_KAFKA_PRODUCER_COMPRESSION_TYPE", "zstd"));
     assertThat(new StreamsConfig(StreamsProperties.of(zstd, "test-registry")).getProducerConfigs("p")
         .get("compression.type")).isEqualTo("zstd");
+    // As docs/CONFIGURATION.md warns: without the producer. prefix the worker's prefixed default wins.
+    WorkerConfig unprefixed = new WorkerConfig(Map.of("kafka.compression.type", "gzip"));
+    assertThat(new StreamsConfig(StreamsProperties.of(unprefixed, "test-registry")).getProducerConfigs("p")
+        .get("compression.type")).isEqualTo("none");
+    assertThat(unprefixed.producerConfig()).containsEntry("compression.type", "gzip");
   }
 }
