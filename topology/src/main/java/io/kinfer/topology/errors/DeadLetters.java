@@ -27,6 +27,14 @@ public final class DeadLetters {
   private DeadLetters() {}
 
   /** The record as read, to keep while the request is buffered. */
+  /**
+   * Largest request whose exact bytes travel with it through the buffer (and its changelog) for a
+   * possible dead-letter copy. They double the buffered record: above this a request near the
+   * producer's 1 MB max.request.size would make its changelog record too large and stall the
+   * partition, so larger requests are dead-lettered re-encoded (same fields, the worker's schema).
+   */
+  public static final int MAX_KEPT_BYTES = 256 * 1024;
+
   public static ReceivedRecord received(byte[] key, byte[] value, Headers headers) {
     List<ReceivedHeader> kept = new ArrayList<>();
     for (Header h : headers) {

@@ -81,7 +81,8 @@ public final class RouteProcessor implements Processor<byte[], ReceivedRequest, 
         .setShadows(a.shadows())
         .setRecordTimestamp(record.timestamp()).setEnqueuedAtMs(context.currentSystemTimeMs())
         .setSourcePartition(partition).setSourceOffset(offset)
-        .setReceived(DeadLetters.received(record.key(), received.value(), record.headers()))
+        .setReceived(received.value().length <= DeadLetters.MAX_KEPT_BYTES
+            ? DeadLetters.received(record.key(), received.value(), record.headers()) : null)
         .build();
     context.forward(new Record<Object, Object>(key, buffered, record.timestamp(), record.headers()), batchChild);
   }
