@@ -112,7 +112,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
       BatchPolicy policy = policy(entry.getKey());
       long expected = estimates.expectedMillis(entry.getKey());
       while (group.size() > 0 && policy.decide(group.size(), group.full(policy.maxBatchSize(),
-          policy.maxBatchElements()), group.waitingSinceMs(nowMs), group.earliestDeadlineMs(), nowMs, expected) == 0) {
+          policy.maxBatchElements()), group.waitingSinceMs(nowMs, expected), group.earliestDeadlineMs(), nowMs, expected) == 0) {
         dispatch(entry.getKey(), group, policy, nowMs);
       }
       group.checked();

@@ -153,5 +153,9 @@ class WaitingRequestsTest {
     add("d", "D", 12);
     assertThat(waiting.waitingSinceMs(600)).as("one batch duration has passed: due despite arrivals")
         .isEqualTo(500);
+    add("e", "E", 12);
+    assertThat(waiting.waitingSinceMs(530, 20)).as("the batch took 100 ms but inference takes 20 (the rest was"
+        + " backoff): the refill ends after 20").isEqualTo(500);
+    assertThat(waiting.waitingSinceMs(515, 20)).as("within those 20: still refilling").isEqualTo(515);
   }
 }
