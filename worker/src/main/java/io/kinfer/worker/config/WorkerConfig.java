@@ -175,6 +175,12 @@ public final class WorkerConfig extends AbstractConfig {
    */
   static <V> Map<String, V> checkKnown(Map<String, V> values, Map<String, String> sources) {
     for (String key : values.keySet()) {
+      if (!KnownSettings.isKnown(key) && key.startsWith(KAFKA_PREFIX) && KnownSettings.suggestion(key).isEmpty()) {
+        // Plugins take keys no client lists (config.providers.<alias>.class, interceptor and
+        // metric reporter settings): passed through; only a near miss of a known key is a typo.
+        LOG.warn("Passing {} to the Kafka clients although none of them lists it (a plugin's setting?)", key);
+        continue;
+      }
       if (!KnownSettings.isKnown(key)) {
         String from = sources.containsKey(key) ? " (from " + sources.get(key) + ")" : "";
         throw new ConfigException("Unknown setting '" + key + "'" + from + "." + KnownSettings.suggestion(key)

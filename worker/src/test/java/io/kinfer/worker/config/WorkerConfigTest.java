@@ -103,8 +103,10 @@ class WorkerConfigTest {
   void shouldAcceptEveryKafkaClientSettingWithStreamsClientPrefixes() {
     WorkerConfig config = new WorkerConfig(Map.of("kafka.security.protocol", "SASL_SSL",
         "kafka.producer.linger.ms", "5", "kafka.main.consumer.fetch.min.bytes", "1",
-        "kafka.topic.min.insync.replicas", "2", "kafka.num.standby.replicas", "1", "kafka.group.protocol", "streams"));
-    assertThat(config.kafkaPassthrough()).hasSize(6);
+        "kafka.topic.min.insync.replicas", "2", "kafka.num.standby.replicas", "1", "kafka.group.protocol", "streams",
+        "kafka.config.providers", "file",
+        "kafka.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider"));
+    assertThat(config.kafkaPassthrough()).as("a plugin's own keys pass too").hasSize(8);
   }
 
   /**
