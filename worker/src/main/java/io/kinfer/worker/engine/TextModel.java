@@ -236,7 +236,12 @@ final class TextModel implements AutoCloseable {
     List<Integer> live = new ArrayList<>();
     int length = 1;
     for (int r = 0; r < rows.size(); r++) {
-      if (encodings[r] != null) {
+      if (encodings[r] != null && encodings[r].getIds().length == 0) {
+        // A tokenizer without special tokens can strip a text to nothing: pooling would answer
+        // zeros (mean) or a padding row (CLS) as if it were an embedding.
+        outcomes[rows.get(r)] = Outcome.failed("The tokenizer of " + model + " made no tokens of this text;"
+            + " send text with words in it");
+      } else if (encodings[r] != null) {
         live.add(r);
         length = Math.max(length, encodings[r].getIds().length);
       }
