@@ -101,7 +101,8 @@ public final class ControlClient implements AutoCloseable {
    * without a client.id, {@code .../<issuer>@<host>}. Stable, so a client that starts again
    * aborts a transaction its crashed predecessor left open at once (instead of every worker
    * waiting out the transaction timeout); distinct per operator and machine, so two operators
-   * never fence each other. The ops principal needs Write and Describe on transactional ids with
+   * do not fence each other (two concurrent processes of one issuer on one machine do: the fenced
+   * publish fails, nothing half-written). The ops principal needs Write and Describe on transactional ids with
    * the prefix {@link #transactionalIdPrefix} ({@code WorkerAcls.operator} grants it).
    */
   static String transactionalId(Map<String, Object> client, Topics topics, String issuer) {
