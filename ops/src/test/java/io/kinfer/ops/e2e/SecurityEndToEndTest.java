@@ -30,6 +30,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Tag;
@@ -100,6 +104,15 @@ class SecurityEndToEndTest {
 
         assertThatThrownBy(() -> intruder.deploy("mlp", "2")).isInstanceOf(IllegalStateException.class)
             .hasMessageContaining("Cannot publish the plan").hasStackTraceContaining("AuthorizationException");
+        // The client above is stopped by the transactional-id ACL first, an idempotent producer by
+        // the cluster's IdempotentWrite; a plain one meets the topic's own Write ACL.
+        Map<String, Object> plainConfig = new HashMap<>(kafka.clientConfig("intruder"));
+        plainConfig.put("enable.idempotence", false);
+        try (KafkaProducer<byte[], byte[]> plain = new KafkaProducer<>(plainConfig,
+            new ByteArraySerializer(), new ByteArraySerializer())) {
+          assertThatThrownBy(() -> plain.send(new ProducerRecord<>(topics.control(), "mlp".getBytes(),
+              new byte[] {0})).get()).hasCauseInstanceOf(TopicAuthorizationException.class);
+        }
 
         generator.run(0, 200, 0);
         await().atMost(Duration.ofSeconds(60)).until(() -> tracker.answered() >= 200);
