@@ -166,27 +166,34 @@ public final class WorkerConfig extends AbstractConfig {
           Importance.LOW, STATE_DIR_DOC);
 
   public WorkerConfig(Map<String, ?> values) {
-    super(CONFIG_DEF, checkKnown(values, Map.of()), false);
+    this(values, Map.of());
+  }
+
+  /** @param sources where each key came from, for the message about an unknown one */
+  private WorkerConfig(Map<String, ?> values, Map<String, String> sources) {
+    super(CONFIG_DEF, checkKnown(values, sources), false);
   }
 
   /**
    * Refuses a key no one reads (a misspelt setting would otherwise be silently ignored and its
    * default used), naming the nearest valid key. {@code sources} says where a key came from.
    */
-  static <V> Map<String, V> checkKnown(Map<String, V> values, Map<String, String> sources) {
+  private static <V> Map<String, V> checkKnown(Map<String, V> values, Map<String, String> sources) {
     for (String key : values.keySet()) {
-      if (!KnownSettings.isKnown(key) && key.startsWith(KAFKA_PREFIX) && KnownSettings.suggestion(key).isEmpty()) {
+      if (KnownSettings.isKnown(key)) {
+        continue;
+      }
+      String suggestion = KnownSettings.suggestion(key);
+      if (suggestion.isEmpty() && key.startsWith(KAFKA_PREFIX)) {
         // Plugins take keys no client lists (config.providers.<alias>.class, interceptor and
         // metric reporter settings): passed through; only a near miss of a known key is a typo.
         LOG.warn("Passing {} to the Kafka clients although none of them lists it (a plugin's setting?)", key);
         continue;
       }
-      if (!KnownSettings.isKnown(key)) {
-        String from = sources.containsKey(key) ? " (from " + sources.get(key) + ")" : "";
-        throw new ConfigException("Unknown setting '" + key + "'" + from + "." + KnownSettings.suggestion(key)
-            + " Worker settings are listed in docs/CONFIGURATION.md; Kafka client settings go under '"
-            + KAFKA_PREFIX + "' (e.g. kafka.security.protocol).");
-      }
+      String from = sources.containsKey(key) ? " (from " + sources.get(key) + ")" : "";
+      throw new ConfigException("Unknown setting '" + key + "'" + from + "." + suggestion
+          + " Worker settings are listed in docs/CONFIGURATION.md; Kafka client settings go under '"
+          + KAFKA_PREFIX + "' (e.g. kafka.security.protocol).");
     }
     return values;
   }
@@ -218,7 +225,7 @@ public final class WorkerConfig extends AbstractConfig {
       values.put(key, value);
       sources.put(key, "environment variable " + variable);
     });
-    return new WorkerConfig(checkKnown(values, sources));
+    return new WorkerConfig(values, sources);
   }
 
   /** {@code KINFER_MAX_WAIT_MS} → {@code max.wait.ms}; {@code KINFER_KAFKA_X_Y} → {@code kafka.x.y}. */
