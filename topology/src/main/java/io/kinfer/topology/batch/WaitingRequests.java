@@ -98,17 +98,12 @@ public final class WaitingRequests {
    * the stream thread reads nothing, so right after it every waiting request is due and the next
    * batch would be chosen from the few that arrived before (a commit after the batch alone outlasts
    * a short max wait). So as long as requests keep arriving between two checks (the thread is
-   * reading a backlog), the clock starts again, for at most one previous batch's duration (and no
-   * longer than the version's recent engine time per batch, see below); once
-   * arrivals pause, or that long has passed, max wait applies as usual. Under light load the
+   * reading a backlog), the clock starts again, for at most one previous batch's duration and the
+   * version's recent engine time per batch; once arrivals pause, or that long has passed, max wait
+   * applies as usual. Under light load the
    * previous batch is long past and nothing changes; a full look-ahead and deadlines dispatch as
    * always.
-   */
-  public long waitingSinceMs(long nowMs) {
-    return waitingSinceMs(nowMs, Long.MAX_VALUE);
-  }
-
-  /**
+   *
    * @param expectedInferenceMs the version's recent engine time per batch: caps the refill, so a
    *     batch that took long for other reasons (retry backoff, shadow runs) does not stretch it
    */

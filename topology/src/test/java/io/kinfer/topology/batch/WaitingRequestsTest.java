@@ -135,10 +135,10 @@ class WaitingRequestsTest {
     add("b", "B", 10); // at 1
     waiting.dispatched(400, 500);
     waiting.checked();
-    assertThat(waiting.waitingSinceMs(900)).as("one length: from the oldest").isZero();
+    assertThat(waiting.waitingSinceMs(900, Long.MAX_VALUE)).as("one length: from the oldest").isZero();
     add("long", "C", 90);
     waiting.checked();
-    assertThat(waiting.waitingSinceMs(502)).as("mixed: from the previous batch's end").isEqualTo(500);
+    assertThat(waiting.waitingSinceMs(502, Long.MAX_VALUE)).as("mixed: from the previous batch's end").isEqualTo(500);
   }
 
   @Test
@@ -147,11 +147,11 @@ class WaitingRequestsTest {
     add("long", "B", 90);
     waiting.dispatched(400, 500); // the previous batch took 100 ms
     add("c", "C", 12); // the thread is reading a backlog: arrivals since the last check
-    assertThat(waiting.waitingSinceMs(510)).as("refilling: not due yet").isEqualTo(510);
+    assertThat(waiting.waitingSinceMs(510, Long.MAX_VALUE)).as("refilling: not due yet").isEqualTo(510);
     waiting.checked();
-    assertThat(waiting.waitingSinceMs(512)).as("arrivals paused: from the batch's end").isEqualTo(500);
+    assertThat(waiting.waitingSinceMs(512, Long.MAX_VALUE)).as("arrivals paused: from the batch's end").isEqualTo(500);
     add("d", "D", 12);
-    assertThat(waiting.waitingSinceMs(600)).as("one batch duration has passed: due despite arrivals")
+    assertThat(waiting.waitingSinceMs(600, Long.MAX_VALUE)).as("one batch duration has passed: due despite arrivals")
         .isEqualTo(500);
     add("e", "E", 12);
     assertThat(waiting.waitingSinceMs(530, 20)).as("the batch took 100 ms but inference takes 20 (the rest was"
