@@ -624,9 +624,7 @@ public final class BenchCommand implements Callable<Integer> {
           null)) {
         double rps = isolated(tracker, io.kinfer.worker.WorkerMain.class, List.of(ChildJvm.properties(
             childDir().resolve(name + ".properties"), config).toString()), name);
-        lastMeanBatch = tracker.meanBatchSize();
-        lastEngineShare = tracker.engineSeconds() * rps / tracker.answered();
-        return rps;
+        return observed(tracker, rps);
       }
     }
     try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, predictions, factory, null);
@@ -640,11 +638,15 @@ public final class BenchCommand implements Callable<Integer> {
         throw new IllegalStateException("Run with max.batch.size " + maxBatch + " answered " + tracker.answered()
             + " of " + e2eRequests + " with " + tracker.duplicates() + " duplicates");
       }
-      lastMeanBatch = tracker.meanBatchSize();
-      double rps = e2eRequests / ((tracker.lastAtMs() - start) / 1000.0);
-      lastEngineShare = tracker.engineSeconds() * rps / tracker.answered();
-      return rps;
+      return observed(tracker, e2eRequests / ((tracker.lastAtMs() - start) / 1000.0));
     }
+  }
+
+  /** Keeps what the last drain's answers report beside its rate {@code rps}, and returns the rate. */
+  private double observed(PredictionTracker tracker, double rps) {
+    lastMeanBatch = tracker.meanBatchSize();
+    lastEngineShare = tracker.engineSeconds() * rps / tracker.answered();
+    return rps;
   }
 
   /** Mean rows per engine call of the last drain, as its answers report. */
