@@ -80,8 +80,14 @@ public final class PipelineMetrics {
     registry.counter(base + ".compared").inc();
     if (comparison.getShadowError() != null) {
       registry.counter(base + ".errors").inc();
-    } else if (Boolean.TRUE.equals(comparison.getTop1Agree())) {
+      return;
+    }
+    if (Boolean.TRUE.equals(comparison.getTop1Agree())) {
       registry.counter(base + ".top1.agree").inc();
+    }
+    if (comparison.getCosine() != null) {
+      // Cosine distance in parts per million: the histogram holds longs, and 1e-6 resolves INT8-vs-FP32 drift.
+      histogram(base + ".cosine.distance.ppm").update(Math.round((1 - comparison.getCosine()) * 1e6));
     }
   }
 

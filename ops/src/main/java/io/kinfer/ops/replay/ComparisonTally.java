@@ -58,7 +58,7 @@ public final class ComparisonTally {
       if (c.getShadowError() != null) {
         pair.candidateFailed();
       } else {
-        pair.record(r.timestamp(), c.getMaxAbsDiff(), c.getTop1Agree());
+        pair.record(r.timestamp(), c.getMaxAbsDiff(), c.getTop1Agree(), c.getCosine());
       }
     }
   }

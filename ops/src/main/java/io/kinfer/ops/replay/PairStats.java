@@ -5,24 +5,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.HdrHistogram.DoubleHistogram;
 
 /**
  * Baseline vs candidate over many requests, in bounded memory whatever the count: agreement within
  * a tolerance, top-1 agreement, a sparse top-1 confusion matrix, the distribution of the largest
- * absolute output difference (HdrHistogram), agreement per minute, and paired accuracy when labels
- * are known.
+ * absolute output difference (HdrHistogram), the cosine similarity of vector outputs (what agreement
+ * means for embeddings), agreement per minute, and paired accuracy when labels are known.
  */
 public final class PairStats {
   /** Metric names usable in gates; see {@link #metrics()}. */
   public static final List<String> METRICS = List.of("compared", "agreement", "top1_agreement", "p50_diff",
       "p90_diff", "p99_diff", "p999_diff", "max_diff", "mean_diff", "failed_rate", "missing_baseline_rate",
-      "accuracy_baseline", "accuracy_candidate", "accuracy_delta", "p_value");
+      "accuracy_baseline", "accuracy_candidate", "accuracy_delta", "p_value", "cosine_mean", "cosine_p1",
+      "cosine_p5", "cosine_min");
   /** Top-1 classes beyond this share one row/column, so the matrix stays small. */
   static final int MAX_CLASSES = 64;
   /** Decade buckets of |diff| for the histogram chart: 0, (0,1e-9], (1e-9,1e-8], ..., > 1. */
   static final int DECADES_FROM = -9;
   static final int DECADES_TO = 0;
+  /** Buckets of cosine similarity for the chart, by their lower bounds (the last holds everything below). */
+  static final double[] COSINE_FLOORS = {1, 0.99999, 0.9999, 0.999, 0.99, 0.9};
 
   private final String baseline;
   private final String candidate;
@@ -33,10 +35,14 @@ public final class PairStats {
   private long top1Agree;
   private long candidateFailed;
   private long missingBaseline;
-  private long exactZero;
   private double diffSum;
   private double maxDiff;
-  private final DoubleHistogram diffs = new DoubleHistogram(1_000_000_000_000_000L, 3);
+  private final NonNegativeQuantiles diffs = new NonNegativeQuantiles();
+  private long cosines;
+  private double cosineSum;
+  private double cosineMin = Double.POSITIVE_INFINITY;
+  private final NonNegativeQuantiles cosineDistances = new NonNegativeQuantiles();
+  private final long[] cosineBuckets = new long[COSINE_FLOORS.length + 1];
   private final long[] decades = new long[DECADES_TO - DECADES_FROM + 3];
   private final long[][] confusion = new long[MAX_CLASSES + 1][MAX_CLASSES + 1];
   private int classes;
@@ -61,12 +67,14 @@ public final class PairStats {
    * One request both sides answered.
    *
    * @param top1Baseline top-1 class of the baseline, or -1 when unknown
+   * @param cosine cosine similarity of the vector outputs, or null when there are none
    * @param label the true class, or null
    * @return whether the two disagree: on top-1 when both have one, else beyond the tolerance
    */
-  public boolean record(long timestampMs, double maxAbsDiff, int top1Baseline, int top1Candidate, Integer label) {
+  public boolean record(long timestampMs, double maxAbsDiff, int top1Baseline, int top1Candidate, Double cosine,
+      Integer label) {
     Boolean agree = top1Baseline < 0 || top1Candidate < 0 ? null : top1Baseline == top1Candidate;
-    boolean disagree = record(timestampMs, maxAbsDiff, agree);
+    boolean disagree = record(timestampMs, maxAbsDiff, agree, cosine);
     if (agree != null) {
       classes = Math.max(classes, Math.max(top1Baseline, top1Candidate) + 1);
       confusion[Math.min(top1Baseline, MAX_CLASSES)][Math.min(top1Candidate, MAX_CLASSES)]++;
@@ -84,20 +92,18 @@ public final class PairStats {
   }
 
   /** One comparison known only by its summary (the live comparisons topic). */
-  public boolean record(long timestampMs, double maxAbsDiff, Boolean sameTop1) {
+  public boolean record(long timestampMs, double maxAbsDiff, Boolean sameTop1, Double cosine) {
     compared++;
+    if (cosine != null) {
+      cosine(cosine);
+    }
     boolean within = maxAbsDiff <= tolerance;
     withinTolerance += within ? 1 : 0;
     if (sameTop1 != null) {
       top1Compared++;
       top1Agree += sameTop1 ? 1 : 0;
     }
-    if (maxAbsDiff == 0) {
-      exactZero++;
-    } else if (Double.isFinite(maxAbsDiff)) {
-      // Clamped to the histogram's range (1e-12..1e3): below 1e-12 is noise for FP32 outputs.
-      diffs.recordValue(Math.min(1e3, Math.max(maxAbsDiff, 1e-12)));
-    }
+    diffs.record(maxAbsDiff);
     if (Double.isFinite(maxAbsDiff)) {
       diffSum += maxAbsDiff;
     }
@@ -109,6 +115,23 @@ public final class PairStats {
     minute[2] += Boolean.FALSE.equals(sameTop1) ? 0 : 1;
     // Class outputs differ numerically almost always; what a reader needs listed is a changed decision.
     return sameTop1 != null ? !sameTop1 : !within;
+  }
+
+  private void cosine(double cosine) {
+    cosines++;
+    cosineSum += cosine;
+    cosineMin = Math.min(cosineMin, cosine);
+    cosineDistances.record(Math.max(0, 1 - cosine));
+    int bucket = 0;
+    while (bucket < COSINE_FLOORS.length && cosine < COSINE_FLOORS[bucket]) {
+      bucket++;
+    }
+    cosineBuckets[bucket]++;
+  }
+
+  /** The q-quantile (0..1) of the cosine similarity: its low tail is the distance's high one. */
+  public double cosineQuantile(double q) {
+    return 1 - cosineDistances.quantile(1 - q);
   }
 
   public void candidateFailed() {
@@ -136,15 +159,7 @@ public final class PairStats {
 
   /** The q-quantile (0..1) of |diff|, counting exact zeros. */
   public double quantile(double q) {
-    long total = exactZero + diffs.getTotalCount();
-    if (total == 0) {
-      return Double.NaN;
-    }
-    double rank = q * total;
-    if (rank <= exactZero) {
-      return 0;
-    }
-    return diffs.getValueAtPercentile(Math.min(100, 100 * (rank - exactZero) / diffs.getTotalCount()));
+    return diffs.quantile(q);
   }
 
   /** Values for gates, by the names in {@link #METRICS}. */
@@ -169,6 +184,10 @@ public final class PairStats {
     m.put("accuracy_candidate", accC);
     m.put("accuracy_delta", accC - accB);
     m.put("p_value", labelled == 0 ? Double.NaN : Proportions.mcNemar(onlyBaselineCorrect, onlyCandidateCorrect)[1]);
+    m.put("cosine_mean", cosines == 0 ? Double.NaN : cosineSum / cosines);
+    m.put("cosine_p1", cosineQuantile(0.01));
+    m.put("cosine_p5", cosineQuantile(0.05));
+    m.put("cosine_min", cosines == 0 ? Double.NaN : cosineMin);
     return m;
   }
 
@@ -186,7 +205,7 @@ public final class PairStats {
     r.put("missingBaseline", missingBaseline);
     r.put("metrics", metrics());
     Map<String, Object> diff = new LinkedHashMap<>();
-    diff.put("exactZero", exactZero);
+    diff.put("exactZero", diffs.zeros());
     List<Map<String, Object>> buckets = new ArrayList<>();
     for (int i = 0; i < decades.length; i++) {
       String label = i == 0 ? "0" : i == decades.length - 1 ? ">1e" + DECADES_TO
@@ -195,6 +214,9 @@ public final class PairStats {
     }
     diff.put("histogram", buckets);
     r.put("absDiff", diff);
+    if (cosines > 0) {
+      r.put("cosine", cosineReport());
+    }
     if (top1Compared > 0 && classes > 0) {
       int n = Math.min(classes, MAX_CLASSES + 1);
       List<List<Long>> matrix = new ArrayList<>();
@@ -224,6 +246,22 @@ public final class PairStats {
       r.put("accuracy", acc);
     }
     return r;
+  }
+
+  private Map<String, Object> cosineReport() {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("compared", cosines);
+    c.put("mean", cosineSum / cosines);
+    c.put("p1", cosineQuantile(0.01));
+    c.put("p5", cosineQuantile(0.05));
+    c.put("min", cosineMin);
+    List<Map<String, Object>> buckets = new ArrayList<>();
+    for (int i = 0; i < cosineBuckets.length; i++) {
+      String label = i == 0 ? "1" : i == COSINE_FLOORS.length ? "<" + COSINE_FLOORS[i - 1] : ">=" + COSINE_FLOORS[i];
+      buckets.add(Map.of("bucket", label, "count", cosineBuckets[i]));
+    }
+    c.put("histogram", buckets);
+    return c;
   }
 
   static Map<String, Object> accuracy(long correct, long n) {

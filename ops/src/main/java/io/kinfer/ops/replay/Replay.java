@@ -225,7 +225,7 @@ public final class Replay {
         InferenceResponse answer = recorded.take(id);
         if (answer != null && answer.getStatus() == Status.OK) {
           base = answer.getOutputs();
-          top1Base = top1(base);
+          top1Base = ShadowComparator.top1(base);
           if (label != null && answer.getVersion() != null) {
             ab.record(answer.getVersion().toString(), top1Base == label);
           }
@@ -234,7 +234,7 @@ public final class Replay {
         BatchResult.Outcome b = results.get(o.baselineVersion()).outcomes().get(i);
         if (b.isOk()) {
           base = b.outputs();
-          top1Base = top1(base);
+          top1Base = ShadowComparator.top1(base);
         } else {
           perVersion.get(o.baselineVersion()).failed();
           failures.add(source, id, o.baselineVersion().toString(), b.error());
@@ -257,9 +257,13 @@ public final class Replay {
           pair.missingBaseline();
           continue;
         }
-        double diff = ShadowComparator.compare(base, c.outputs()).maxAbsDiff();
-        int top1Cand = top1(c.outputs());
-        if (pair.record(source.timestamp(), diff, top1Base, top1Cand, label)) {
+        ShadowComparator.Comparison compared = ShadowComparator.compare(base, c.outputs());
+        double diff = compared.maxAbsDiff();
+        int top1Cand = ShadowComparator.top1(c.outputs());
+        boolean disagree = top1Base >= 0 && top1Cand >= 0
+            ? pair.record(source.timestamp(), diff, top1Base, top1Cand, compared.cosine(), label)
+            : pair.record(source.timestamp(), diff, compared.top1Agree(), compared.cosine());
+        if (disagree) {
           Map<String, Object> line = new LinkedHashMap<>();
           line.put("id", id);
           line.put("candidate", e.getKey().toString());
@@ -268,6 +272,7 @@ public final class Replay {
           line.put("offset", source.offset());
           line.put("timestamp", source.timestamp());
           line.put("maxAbsDiff", diff);
+          line.put("cosine", compared.cosine());
           line.put("baselineTop1", top1Base);
           line.put("candidateTop1", top1Cand);
           disagreements.write(JSON.writeValueAsString(line));
@@ -275,16 +280,6 @@ public final class Replay {
         }
       }
     }
-  }
-
-  private static int top1(List<Tensor> outputs) {
-    for (Tensor t : outputs) {
-      float[] v = ShadowComparator.floats(t);
-      if (v.length > 1) {
-        return ShadowComparator.argmax(v);
-      }
-    }
-    return -1;
   }
 
   private InferenceResponse sandboxAnswer(InferenceRequest request, ModelVersion version, BatchResult.Outcome c,

@@ -81,6 +81,11 @@ public final class ReportWriter {
       Map<String, Object> diff = (Map<String, Object>) c.get("absDiff");
       histogram(h, "Largest absolute output difference per request",
           (List<Map<String, Object>>) diff.get("histogram"));
+      Map<String, Object> cosine = (Map<String, Object>) c.get("cosine");
+      if (cosine != null) {
+        table(h, "Cosine similarity of vector outputs", cosine, List.of());
+        histogram(h, "Cosine similarity per request", (List<Map<String, Object>>) cosine.get("histogram"));
+      }
       timeline(h, (List<Map<String, Object>>) c.get("timeline"));
       if (c.get("confusion") != null) {
         confusion(h, (Map<String, Object>) c.get("confusion"));

@@ -60,10 +60,10 @@ class StatisticsTest {
   void shouldCountExactZerosInDifferenceQuantiles() {
     PairStats stats = new PairStats("a", "b", 1e-6);
     for (int i = 0; i < 90; i++) {
-      stats.record(0, 0.0, 1, 1, null);
+      stats.record(0, 0.0, 1, 1, null, null);
     }
     for (int i = 0; i < 10; i++) {
-      stats.record(0, 0.5, 1, 2, i < 5 ? 2 : 1);
+      stats.record(0, 0.5, 1, 2, null, i < 5 ? 2 : 1);
     }
     Map<String, Double> m = stats.metrics();
     assertThat(m.get("p50_diff")).isZero();
@@ -76,5 +76,42 @@ class StatisticsTest {
     List<List<Long>> matrix = (List<List<Long>>) ((Map<String, Object>) stats.toReport().get("confusion")).get("matrix");
     assertThat(matrix.get(1).get(1)).isEqualTo(90);
     assertThat(matrix.get(1).get(2)).isEqualTo(10);
+  }
+
+  @Test
+  void shouldSummariseCosineSimilarityAndGateOnItsLowTail() {
+    PairStats stats = new PairStats("minilm:1", "minilm:2", 1e-6);
+    for (int i = 0; i < 98; i++) {
+      stats.record(0, 1e-3, null, 1.0);
+    }
+    stats.record(0, 1e-2, null, 0.999);
+    stats.record(0, 5e-2, null, 0.9);
+    Map<String, Double> m = stats.metrics();
+    assertThat(m.get("cosine_min")).isEqualTo(0.9);
+    assertThat(m.get("cosine_mean")).isCloseTo((98 + 0.999 + 0.9) / 100, within(1e-12));
+    assertThat(m.get("cosine_p1")).as("one in a hundred is at or below 0.999").isCloseTo(0.999, within(1e-5));
+    assertThat(m.get("cosine_p5")).isEqualTo(1.0);
+    assertThat(Gates.parse("cosine_p1>=0.99").check("x", m)).extracting(Gates.Verdict::passed).containsExactly(true);
+    assertThat(Gates.parse("cosine_min>=0.99").check("x", m)).extracting(Gates.Verdict::passed).containsExactly(false);
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> cosine = (Map<String, Object>) stats.toReport().get("cosine");
+    assertThat(cosine).containsEntry("compared", 100L).containsEntry("min", 0.9);
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> buckets = (List<Map<String, Object>>) cosine.get("histogram");
+    assertThat(buckets).extracting(b -> b.get("bucket") + "=" + b.get("count"))
+        .containsExactly("1=98", ">=0.99999=0", ">=0.9999=0", ">=0.999=1", ">=0.99=0", ">=0.9=1", "<0.9=0");
+    assertThat(ReportWriter.html(Map.of("kind", "compare", "comparisons", List.of(stats.toReport()))))
+        .contains("Cosine similarity per request", "cosine_p1");
+  }
+
+  @Test
+  void shouldLeaveCosineMetricsEmptyWhenNoOutputIsAVector() {
+    PairStats stats = new PairStats("a", "b", 1e-6);
+    stats.record(0, 0.0, null, null);
+    assertThat(stats.metrics().get("cosine_p1")).isNaN();
+    assertThat(stats.toReport()).doesNotContainKey("cosine");
+    assertThat(Gates.parse("cosine_p1>=0.99").check("x", stats.metrics())).extracting(Gates.Verdict::passed)
+        .as("no evidence fails a gate").containsExactly(false);
   }
 }

@@ -107,6 +107,6 @@ public final class ShadowProcessor implements Processor<String, ShadowWork, Stri
       return out.setMaxAbsDiff(Double.NaN).setTop1Agree(null).setShadowError(outcome.error()).build();
     }
     ShadowComparator.Comparison c = ShadowComparator.compare(primary.outputs(), outcome.outputs());
-    return out.setMaxAbsDiff(c.maxAbsDiff()).setTop1Agree(c.top1Agree()).build();
+    return out.setMaxAbsDiff(c.maxAbsDiff()).setTop1Agree(c.top1Agree()).setCosine(c.cosine()).build();
   }
 }

@@ -45,7 +45,7 @@ public record ModelConfig(
   /** The name of a text model's one request input. */
   public static final String TEXT_INPUT = "text";
   /** The name of a text embedding model's one answer. */
-  public static final String EMBEDDING_OUTPUT = "embedding";
+  public static final String EMBEDDING_OUTPUT = io.kinfer.topology.shadow.ShadowComparator.EMBEDDING_OUTPUT;
 
   public boolean isText() {
     return text != null;
