@@ -3,11 +3,6 @@ package io.kinfer.ops.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ai.djl.huggingface.tokenizers.Encoding;
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
 import io.kinfer.ops.load.RequestFactory;
@@ -19,14 +14,11 @@ import io.kinfer.schemas.Status;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.Topics;
+import io.kinfer.topology.shadow.ShadowComparator;
 import io.kinfer.worker.Worker;
 import io.kinfer.worker.config.WorkerConfig;
 import io.kinfer.worker.models.PackagedModels;
 import io.kinfer.worker.models.TextRequests;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -112,14 +104,7 @@ class TextModelEndToEndTest {
     assertThat(answers.get(factory.id(TEXTS)).getError()).contains("is empty");
     assertThat(answers.get(factory.id(TEXTS + 1)).getError()).contains("not valid UTF-8");
 
-    System.setProperty("OPT_OUT_TRACKING", "true");
-    System.setProperty("ai.djl.offline", "true");
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
-            models.resolve(MODEL + "/1/tokenizer.json"),
-            Map.of("padding", "false", "truncation", "true", "maxLength", "256", "modelMaxLength", "256"));
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        OrtSession alone = env.createSession(Files.readAllBytes(models.resolve(MODEL + "/1/model.onnx")), options)) {
+    try (TextReference alone = new TextReference(models.resolve(MODEL + "/1"), PackagedModels.MINILM_MAX_LENGTH)) {
       List<Integer> batchSizes = new ArrayList<>();
       for (int i = 0; i < TEXTS; i++) {
         InferenceResponse answer = answers.get(factory.id(i));
@@ -127,57 +112,13 @@ class TextModelEndToEndTest {
         assertThat(answer.getOutputs().get(0).getName()).isEqualTo("embedding");
         assertThat(answer.getOutputs().get(0).getDatatype()).isEqualTo(Datatype.FP32);
         assertThat(answer.getOutputs().get(0).getShape()).containsExactly(1L, 384L);
-        float[] got = floats(answer.getOutputs().get(0).getRaw().duplicate());
-        float[] want = embedAlone(env, alone, tokenizer.encode(text(i)));
-        assertThat(cosine(got, want)).as("text %d (batch of %d)", i, answer.getTimings().getBatchSize())
+        float[] got = TextReference.floats(answer.getOutputs().get(0).getRaw());
+        float[] want = alone.embed(text(i));
+        assertThat(ShadowComparator.cosine(got, want)).as("text %d (batch of %d)", i, answer.getTimings().getBatchSize())
             .isGreaterThanOrEqualTo(0.9999);
         batchSizes.add(answer.getTimings().getBatchSize());
       }
       System.out.println("TEXT-E2E batch sizes " + batchSizes);
     }
-  }
-
-  private static float[] embedAlone(OrtEnvironment env, OrtSession session, Encoding e) throws Exception {
-    long[] shape = {1, e.getIds().length};
-    try (OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(e.getIds()), shape);
-        OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(e.getAttentionMask()), shape);
-        OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(e.getTypeIds()), shape);
-        OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
-      float[][] hidden = ((float[][][]) r.get(0).getValue())[0];
-      double[] mean = new double[hidden[0].length];
-      for (float[] token : hidden) { // no padding: every token is real
-        for (int d = 0; d < mean.length; d++) {
-          mean[d] += token[d] / hidden.length;
-        }
-      }
-      double norm = 0;
-      for (double v : mean) {
-        norm += v * v;
-      }
-      float[] out = new float[mean.length];
-      for (int d = 0; d < mean.length; d++) {
-        out[d] = (float) (mean[d] / Math.sqrt(norm));
-      }
-      return out;
-    }
-  }
-
-  private static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += a[i] * b[i];
-      na += a[i] * a[i];
-      nb += b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
-  }
-
-  private static float[] floats(java.nio.ByteBuffer raw) {
-    FloatBuffer fb = raw.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    float[] out = new float[fb.remaining()];
-    fb.get(out);
-    return out;
   }
 }
