@@ -2,6 +2,7 @@ package io.kinfer.ops.ctl;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kinfer.ops.replay.PairStats;
 import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.ModelStatus;
 import io.kinfer.schemas.ShadowComparison;
@@ -70,25 +71,39 @@ final class StatusCommand implements Callable<Integer> {
         window, r -> split.computeIfAbsent(header(r.headers().lastHeader(HeaderNames.MODEL)), k -> new TreeMap<>())
             .merge(header(r.headers().lastHeader(HeaderNames.VERSION)), 1L, Long::sum));
     split.forEach((model, counts) -> model(models, model).put("observed_split", shares(counts)));
-    Map<String, long[]> agreement = new TreeMap<>();
+    Map<String, PairStats> shadows = new TreeMap<>();
     AvroWireDeserializer<ShadowComparison> cmpDecoder = new AvroWireDeserializer<>(registry, ShadowComparison.getClassSchema());
     TopicReader.read(options.kafka(), topics.comparisons(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
         window, r -> {
           ShadowComparison c = cmpDecoder.deserialize(topics.comparisons(), r.value());
-          long[] n = agreement.computeIfAbsent(c.getModel() + "\u0000" + c.getShadowVersion(), k -> new long[2]);
-          n[0]++;
-          n[1] += Boolean.TRUE.equals(c.getTop1Agree()) ? 1 : 0;
+          PairStats pair = shadows.computeIfAbsent(c.getModel() + "\u0000" + c.getShadowVersion(),
+              k -> new PairStats(c.getModel().toString(), c.getShadowVersion().toString(), 0));
+          if (c.getShadowError() != null) {
+            pair.candidateFailed();
+          } else {
+            pair.record(r.timestamp(), c.getMaxAbsDiff(), c.getTop1Agree(), c.getCosine());
+          }
         });
-    agreement.forEach((key, n) -> {
+    shadows.forEach((key, pair) -> {
       String[] parts = key.split("\u0000");
+      Map<String, Object> summary = new LinkedHashMap<>();
+      // What applies to the outputs: top-1 for class scores, cosine for vectors such as embeddings.
+      pair.metrics().forEach((name, value) -> {
+        if (SHADOW_METRICS.contains(name) && !value.isNaN()) {
+          summary.put(name, value);
+        }
+      });
       ((Map<String, Object>) model(models, parts[0]).computeIfAbsent("shadow", k -> new TreeMap<>()))
-          .put(parts[1], Map.of("compared", n[0], "top1_agreement", n[0] == 0 ? 0.0 : (double) n[1] / n[0]));
+          .put(parts[1], summary);
     });
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("models", models);
     out.put("recent_events", events.subList(Math.max(0, events.size() - 10), events.size()));
     return out;
   }
+
+  private static final List<String> SHADOW_METRICS = List.of("compared", "top1_agreement", "cosine_mean", "cosine_p1",
+      "failed_rate");
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> model(Map<String, Object> models, String model) {
