@@ -4,16 +4,19 @@ import io.kinfer.schemas.Datatype;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.Tensor;
 import io.kinfer.worker.models.SampleModels;
+import io.kinfer.worker.models.TextMix;
+import io.kinfer.worker.models.TextRequests;
 import io.kinfer.worker.models.TokenRequests;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.LongFunction;
 
 /**
  * Requests reproducible from (seed, index) so a test can recompute any request's input: features
  * for the sample MLP, or token ids of a long-tailed length mix for a BERT-style model ({@link
- * #tokens}). Ids are {@code <prefix>-<index>}.
+ * #tokens}), or strings for a text model ({@link #texts}). Ids are {@code <prefix>-<index>}.
  */
 public final class RequestFactory {
   private final String prefix;
@@ -22,22 +25,26 @@ public final class RequestFactory {
   private final int features;
   private final int maxTokens;
   private final int entities;
+  /** A text model's string of each index; null when requests carry tensors. */
+  private final LongFunction<String> texts;
 
   public RequestFactory(String prefix, long seed) {
     this(prefix, seed, SampleModels.MLP, SampleModels.MLP_FEATURES);
   }
 
   public RequestFactory(String prefix, long seed, String model, int features) {
-    this(prefix, seed, model, features, 0, 10_000);
+    this(prefix, seed, model, features, 0, 10_000, null);
   }
 
-  private RequestFactory(String prefix, long seed, String model, int features, int maxTokens, int entities) {
+  private RequestFactory(String prefix, long seed, String model, int features, int maxTokens, int entities,
+      LongFunction<String> texts) {
     this.prefix = prefix;
     this.seed = seed;
     this.model = model;
     this.features = features;
     this.maxTokens = maxTokens;
     this.entities = entities;
+    this.texts = texts;
   }
 
   /**
@@ -45,7 +52,22 @@ public final class RequestFactory {
    * most short, a few long ({@link TokenRequests#length}), for {@code entities} routing keys.
    */
   public static RequestFactory tokens(String prefix, long seed, String model, int maxTokens, int entities) {
-    return new RequestFactory(prefix, seed, model, 0, maxTokens, entities);
+    return new RequestFactory(prefix, seed, model, 0, maxTokens, entities, null);
+  }
+
+  /** Text requests ({@code text} BYTES [1]) carrying {@code texts.apply(index)}, for 10,000 routing keys. */
+  public static RequestFactory texts(String prefix, String model, LongFunction<String> texts) {
+    return new RequestFactory(prefix, 0, model, 0, 0, 10_000, texts);
+  }
+
+  /** Text requests of the generated mix {@link TextMix} of {@code seed}. */
+  public static RequestFactory textMix(String prefix, long seed, String model) {
+    return texts(prefix, model, index -> TextMix.text(seed, index));
+  }
+
+  /** The string of request {@code index} (text mode). */
+  public String text(long index) {
+    return texts.apply(index);
   }
 
   /** The token ids of request {@code index} (token mode). */
@@ -82,6 +104,9 @@ public final class RequestFactory {
   }
 
   public InferenceRequest request(long index) {
+    if (texts != null) { // OIP's raw BYTES form: what a client sending binary tensors sends
+      return TextRequests.raw(id(index), model, texts.apply(index));
+    }
     if (maxTokens > 0) {
       return TokenRequests.request(id(index), model, tokenIds(index));
     }
