@@ -22,9 +22,9 @@ import java.util.List;
  * file's lines, or the generated {@link io.kinfer.worker.models.TextMix}), any other takes FP32
  * features [1, F]. Without a repository only the sample MLP's shape is known.
  */
-final class LoadRequests {
+public final class LoadRequests {
   /** The texts are held in memory for the whole run. */
-  static final long MAX_TEXTS_BYTES = 64L << 20;
+  public static final long MAX_TEXTS_BYTES = 64L << 20;
 
   private LoadRequests() {}
 
@@ -98,7 +98,7 @@ final class LoadRequests {
    *
    * @param maxTextBytes a line longer than this the worker would refuse, so it is refused here
    */
-  static List<String> readTexts(Path file, long maxBytes, int maxTextBytes) throws IOException {
+  public static List<String> readTexts(Path file, long maxBytes, int maxTextBytes) throws IOException {
     long size = Files.size(file);
     if (size > maxBytes) {
       throw new IllegalArgumentException("--texts " + file + " is " + size + " bytes, over the limit of " + maxBytes
