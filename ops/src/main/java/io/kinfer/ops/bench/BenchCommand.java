@@ -361,7 +361,7 @@ public final class BenchCommand implements Callable<Integer> {
     TextBench.Result r = TextBench.run(onnx, repository.load(version()), int8, factory("text", 1), text,
         engineOptions(), source, System.out, System.err);
     engineReferenceRps = r.ortTextsPerSecond();
-    return r.toMap();
+    return r.results();
   }
 
   private Map<Integer, Double> engineRows(OnnxEngine onnx, ModelVersion version) {

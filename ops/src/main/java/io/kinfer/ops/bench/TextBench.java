@@ -57,7 +57,7 @@ final class TextBench {
   static final String TOKENIZE_ONE = "tokenize_one_at_a_time";
 
   /** @param ortTextsPerSecond the reference the worker's end-to-end rate is measured against */
-  record Result(double ortTextsPerSecond, Map<String, Object> toMap) {}
+  record Result(double ortTextsPerSecond, Map<String, Object> results) {}
 
   /** One way through every batch; keeps its answers when asked (the first round). */
   private interface Pass {
