@@ -1,6 +1,7 @@
 package io.kinfer.topology.batch;
 
 import io.kinfer.schemas.BufferedRequest;
+import io.kinfer.schemas.Datatype;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.Tensor;
 import java.util.ArrayDeque;
@@ -53,19 +54,46 @@ public final class WaitingRequests {
   }
 
   /**
-   * A request's length: the elements of its largest input (tokens for a sequence model). Its row in
-   * a batch costs the batch's longest length; it is not validated yet, so nonsense shapes count 1.
+   * UTF-8 bytes per token, about, for English under WordPiece or BPE: a text's bytes over this
+   * estimate the tokens it becomes, so texts are grouped by length before they are tokenized.
+   */
+  static final int TEXT_BYTES_PER_TOKEN = 4;
+
+  /**
+   * A request's length: the elements of its largest input (tokens for a sequence model; for a text,
+   * a BYTES input, its bytes / {@value #TEXT_BYTES_PER_TOKEN}). Its row in a batch costs the
+   * batch's longest length; it is not validated yet, so nonsense shapes count 1.
    */
   static long length(InferenceRequest request) {
     long longest = 1;
     for (Tensor t : request.getInputs()) {
       long n = 1;
-      for (long d : t.getShape()) {
-        n = d <= 0 ? n : n > Long.MAX_VALUE / d ? Long.MAX_VALUE : n * d;
+      if (t.getDatatype() == Datatype.BYTES) {
+        // A text is shape [1] whatever its length; without this every text would look alike and be
+        // batched first in, first out, most batches padded to the longest text's tokens.
+        n = textBytes(t) / TEXT_BYTES_PER_TOKEN;
+      } else {
+        for (long d : t.getShape()) {
+          n = d <= 0 ? n : n > Long.MAX_VALUE / d ? Long.MAX_VALUE : n * d;
+        }
       }
       longest = Math.max(longest, n);
     }
     return longest;
+  }
+
+  /** The bytes of a BYTES tensor's elements: raw (length prefixes included) or typed (chars, close enough). */
+  private static long textBytes(Tensor t) {
+    if (t.getRaw() != null) {
+      return t.getRaw().remaining();
+    }
+    long n = 0;
+    if (t.getData() != null) {
+      for (CharSequence s : t.getData().getStrings()) {
+        n += s.length();
+      }
+    }
+    return n;
   }
 
   public int size() {

@@ -26,6 +26,21 @@ class WaitingRequestsTest {
         .setVersion("1").setVariant("primary").setRecordTimestamp(0).setEnqueuedAtMs(seq++).build());
   }
 
+  private void addText(String id, String text, boolean raw) {
+    Tensor.Builder t = Tensor.newBuilder().setName("text").setDatatype(Datatype.BYTES).setShape(List.of(1L));
+    if (raw) {
+      byte[] utf8 = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      t.setRaw(ByteBuffer.allocate(4 + utf8.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(utf8.length)
+          .put(utf8).flip());
+    } else {
+      t.setData(io.kinfer.schemas.TensorData.newBuilder().setStrings(List.of(text)).build());
+    }
+    InferenceRequest request = InferenceRequest.newBuilder().setId(id).setModel("m").setInputs(List.of(t.build()))
+        .build();
+    waiting.add(String.format("%08d", seq), BufferedRequest.newBuilder().setKey(id).setRequest(request)
+        .setVersion("1").setVariant("primary").setRecordTimestamp(0).setEnqueuedAtMs(seq++).build());
+  }
+
   private static List<String> ids(List<WaitingRequests.Entry> batch) {
     return batch.stream().map(e -> e.request().getRequest().getId()).toList();
   }
@@ -63,6 +78,28 @@ class WaitingRequestsTest {
       padded += batch.size() * longest;
     }
     assertThat((double) real / padded).isGreaterThanOrEqualTo(0.9);
+  }
+
+  @Test
+  void shouldGroupTextsByTheirLengthThoughEveryTextIsShapeOne() {
+    String longText = "the committee debates the budget again ".repeat(40); // ~1,560 bytes: ~390 tokens
+    for (int i = 0; i < 24; i++) {
+      if (i % 8 == 3) {
+        addText("long" + i, longText, i % 2 == 0);
+      } else {
+        addText("short" + i, "hello world #" + i, i % 2 == 0);
+      }
+    }
+    assertThat(waiting.uniformLengths()).as("texts of different lengths are not alike").isFalse();
+    List<String> first = ids(waiting.take(8, Long.MAX_VALUE));
+    assertThat(first).hasSize(8).allMatch(id -> id.startsWith("short"));
+    List<List<String>> rest = new ArrayList<>();
+    while (waiting.size() > 0) {
+      rest.add(ids(waiting.take(8, Long.MAX_VALUE)));
+    }
+    assertThat(rest).filteredOn(b -> b.stream().anyMatch(id -> id.startsWith("long")))
+        .as("the three long texts travel together, padding no short one to their length")
+        .containsExactly(List.of("long3", "long11", "long19"));
   }
 
   @Test

@@ -92,7 +92,8 @@ public final class WorkerConfig extends AbstractConfig {
   public static final long GPU_MAX_WAIT_MS = 10;
   public static final String MAX_BATCH_ELEMENTS_CONFIG = "max.batch.elements";
   static final String MAX_BATCH_ELEMENTS_DOC = "Budget of padded elements per batch: rows x the longest request (elements of"
-      + " its largest input; tokens for a text model), as Hugging Face TEI's max_batch_tokens. A batch is dispatched"
+      + " its largest input: tokens for a token-id model; for a text, its UTF-8 bytes / 4, about its tokens before they"
+      + " are counted, and more than a text truncated at max_length becomes), as Hugging Face TEI's max_batch_tokens. A batch is dispatched"
       + " when the waiting requests fill it, and is never formed larger. Requests of mixed lengths are grouped with"
       + " those of similar length either way. 0 = no budget (only max.batch.size bounds a batch).";
   public static final String LATENCY_TARGET_MS_CONFIG = "batch.latency.target.ms";
