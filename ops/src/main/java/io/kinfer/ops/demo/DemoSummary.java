@@ -22,7 +22,14 @@ public record DemoSummary(
     @JsonProperty("elapsed_s") double elapsedS,
     @JsonProperty("max_batch_size") int maxBatchSize,
     @JsonProperty("max_wait_ms") long maxWaitMs,
-    @JsonProperty("rollout") List<Map<String, Object>> rollout) {
+    @JsonProperty("rollout") List<Map<String, Object>> rollout,
+    @JsonProperty("text") DemoText.Result text) {
+
+  DemoSummary withText(DemoText.Result result) {
+    return new DemoSummary(requests, warmupRequests, predictions, lost, duplicates, statuses, deadLetters, throughputRps,
+        latencyMsP50, latencyMsP90, latencyMsP99, latencyMsMax, batchSizeMean, elapsedS, maxBatchSize, maxWaitMs,
+        rollout, result);
+  }
 
   @SuppressWarnings("unchecked")
   public String toText() {
@@ -48,7 +55,8 @@ public record DemoSummary(
           batch size      mean %.1f   (max.batch.size %d, max.wait.ms %d)
           elapsed         %.1f s
         """, requests, warmupRequests, predictions, statuses, lost, duplicates, deadLetters, throughputRps,
-        latencyMsP50, latencyMsP90, latencyMsP99, latencyMsMax, batchSizeMean, maxBatchSize, maxWaitMs, elapsedS);
+        latencyMsP50, latencyMsP90, latencyMsP99, latencyMsMax, batchSizeMean, maxBatchSize, maxWaitMs, elapsedS)
+        + (text == null ? "" : text.toText());
   }
 
   private static String rolloutText(String phases) {
