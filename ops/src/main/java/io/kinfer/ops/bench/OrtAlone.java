@@ -1,17 +1,23 @@
 package io.kinfer.ops.bench;
 
 import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.worker.engine.EngineOptions;
+import io.kinfer.worker.engine.Tokenizers;
 import io.kinfer.worker.repository.ModelConfig;
 import io.kinfer.worker.repository.ModelConfig.TextSpec;
+import io.kinfer.worker.repository.ModelRepository.VerifiedModel;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -112,6 +118,39 @@ final class OrtAlone implements AutoCloseable {
       out[d] = (float) (sum[d] * scale);
     }
     return out;
+  }
+
+  /**
+   * Texts per second of ONNX Runtime alone on {@code batches} (request indexes of {@code factory}),
+   * tokenized beforehand: the median of {@code rounds} passes after one unmeasured pass.
+   */
+  static double textsPerSecond(VerifiedModel model, RequestFactory factory, List<long[]> batches,
+      EngineOptions options, int rounds) throws Exception {
+    List<Encoding[]> encoded = new ArrayList<>(batches.size());
+    long texts = 0;
+    try (HuggingFaceTokenizer tokenizer = Tokenizers.load(model.tokenizer(), model.config().text().maxLength());
+        OrtAlone ort = new OrtAlone(model.onnx(), model.config(), options)) {
+      for (long[] batch : batches) {
+        List<String> strings = new ArrayList<>(batch.length);
+        for (long index : batch) {
+          strings.add(factory.text(index));
+        }
+        encoded.add(tokenizer.batchEncode(strings));
+        texts += batch.length;
+      }
+      double[] seconds = new double[rounds];
+      for (int round = -1; round < rounds; round++) {
+        long t0 = System.nanoTime();
+        for (Encoding[] batch : encoded) {
+          ort.embed(batch);
+        }
+        if (round >= 0) {
+          seconds[round] = (System.nanoTime() - t0) / 1e9;
+        }
+      }
+      Arrays.sort(seconds);
+      return texts / seconds[rounds / 2];
+    }
   }
 
   @Override
