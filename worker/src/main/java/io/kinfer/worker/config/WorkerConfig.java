@@ -229,8 +229,18 @@ public final class WorkerConfig extends AbstractConfig {
     return new WorkerConfig(values, sources);
   }
 
+  /**
+   * Whether the worker reads {@code key}: one of its own settings, or a {@value #KAFKA_PREFIX} key
+   * that Kafka Streams or one of its clients lists. Stricter than loading, which passes an unlisted
+   * {@code kafka.} key through with a warning (plugins have keys of their own): for checks of
+   * shipped configuration, such as the Kubernetes manifests' worker.properties.
+   */
+  public static boolean isKnownSetting(String key) {
+    return KnownSettings.isKnown(key);
+  }
+
   /** {@code KINFER_MAX_WAIT_MS} → {@code max.wait.ms}; {@code KINFER_KAFKA_X_Y} → {@code kafka.x.y}. */
-  static Map<String, String> fromEnv(Map<String, String> env) {
+  public static Map<String, String> fromEnv(Map<String, String> env) {
     Map<String, String> out = new HashMap<>();
     env.forEach((name, value) -> {
       if (name.startsWith(ENV_PREFIX) && !name.equals("KINFER_LOG_LEVEL") && !name.equals("KINFER_KAFKA_LOG_LEVEL")) {
