@@ -128,4 +128,34 @@ class WorkerConfigTest {
         .get("compression.type")).isEqualTo("none");
     assertThat(unprefixed.producerConfig()).containsEntry("compression.type", "gzip");
   }
+
+  /**
+   * deploy/k8s sets the pod name as KINFER_KAFKA_MAIN_CONSUMER_GROUP_INSTANCE_ID: static membership
+   * for each stream thread's main consumer (Streams appends the thread index), and for no other
+   * consumer of the worker (status reader, restore, global control-topic consumer).
+   */
+  @Test
+  void shouldGiveStaticMembershipFromThePodNameToTheMainConsumersOnly() {
+    WorkerConfig config = WorkerConfig.load(null, Map.of("KINFER_KAFKA_MAIN_CONSUMER_GROUP_INSTANCE_ID", "kinfer-worker-1",
+        "KINFER_WORKER_ID", "kinfer-worker-1", "KINFER_NUM_STREAM_THREADS", "2"));
+    assertThat(config.workerId()).isEqualTo("kinfer-worker-1");
+    StreamsConfig streams = new StreamsConfig(StreamsProperties.of(config, "test-registry"));
+    assertThat(streams.getMainConsumerConfigs("kinfer-worker", "c", 0)).containsEntry("group.instance.id", "kinfer-worker-1-0");
+    assertThat(streams.getMainConsumerConfigs("kinfer-worker", "c", 1)).containsEntry("group.instance.id", "kinfer-worker-1-1");
+    assertThat(streams.getRestoreConsumerConfigs("c")).doesNotContainKey("group.instance.id");
+    assertThat(streams.getGlobalConsumerConfigs("c")).doesNotContainKey("group.instance.id");
+    assertThat(config.consumerConfig()).doesNotContainKey("group.instance.id");
+  }
+
+  @Test
+  void shouldTellShippedConfigurationWhichKeysTheWorkerKnows() {
+    assertThat(WorkerConfig.isKnownSetting("max.batch.size")).isTrue();
+    assertThat(WorkerConfig.isKnownSetting("kafka.main.consumer.group.instance.id")).isTrue();
+    assertThat(WorkerConfig.isKnownSetting("kafka.sasl.jaas.config")).isTrue();
+    assertThat(WorkerConfig.isKnownSetting("max.batch.sise")).isFalse();
+    // Loading passes an unlisted kafka. key through with a warning (plugins); isKnownSetting does not.
+    assertThat(WorkerConfig.isKnownSetting("kafka.config.providers.file.class")).isFalse();
+    assertThat(WorkerConfig.fromEnv(Map.of("KINFER_KAFKA_SASL_JAAS_CONFIG", "x", "PATH", "/bin")))
+        .isEqualTo(Map.of("kafka.sasl.jaas.config", "x"));
+  }
 }
