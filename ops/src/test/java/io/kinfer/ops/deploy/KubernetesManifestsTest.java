@@ -361,7 +361,13 @@ public class KubernetesManifestsTest {
     for (String list : List.of("resources", "components")) {
       doc.path(list).forEach(p -> assertThat(file.resolveSibling(p.asText())).as("%s: %s", file, p).exists());
     }
-    doc.path("patches").forEach(p -> assertThat(file.resolveSibling(p.path("path").asText())).exists());
+    doc.path("patches").forEach(p -> {
+      if (p.has("path")) {
+        assertThat(file.resolveSibling(p.path("path").asText())).as("%s: %s", file, p).exists();
+      } else {
+        assertThat(p.path("patch").asText()).as("%s: a patch file or an inline patch", file).isNotBlank();
+      }
+    });
     doc.path("configMapGenerator").forEach(g -> g.path("files").forEach(
         f -> assertThat(file.resolveSibling(f.asText())).as("%s: %s", file, f).exists()));
   }
@@ -581,14 +587,14 @@ public class KubernetesManifestsTest {
       int httpPort = config.getInt(WorkerConfig.HTTP_PORT_CONFIG);
       assertThat(worker.getPorts()).extracting(ContainerPort::getContainerPort).contains(httpPort);
       Map<String, Probe> probes = new LinkedHashMap<>();
-      probes.put("/health", worker.getLivenessProbe());
-      probes.put("/ready", worker.getReadinessProbe());
-      probes.put("/health ", worker.getStartupProbe());
-      probes.forEach((path, probe) -> {
-        assertThat(probe).as("probe of %s", path.trim()).isNotNull();
-        assertThat(probe.getHttpGet().getPath()).isEqualTo(path.trim());
-        assertThat(portNumber(worker, probe.getHttpGet().getPort())).as("probe port of %s", path.trim())
-            .isEqualTo(httpPort);
+      probes.put("startup", worker.getStartupProbe());
+      probes.put("liveness", worker.getLivenessProbe());
+      probes.put("readiness", worker.getReadinessProbe());
+      probes.forEach((kind, probe) -> {
+        assertThat(probe).as("%s probe", kind).isNotNull();
+        String path = probe.getHttpGet().getPath();
+        assertThat(path).as("%s probe", kind).isEqualTo(kind.equals("readiness") ? "/ready" : "/health");
+        assertThat(portNumber(worker, probe.getHttpGet().getPort())).as("probe port of %s", path).isEqualTo(httpPort);
       });
 
       // Paths the configuration names are on volumes (models, keys, state, trust store).
@@ -634,6 +640,8 @@ public class KubernetesManifestsTest {
         monitor.at("/spec/endpoints").forEach(e -> assertThat(service.getSpec().getPorts())
             .extracting(ServicePort::getName).contains(e.path("port").asText()));
       }
+      assertThat(sts.getSpec().getReplicas()).as("replicas are KEDA's when a ScaledObject is rendered, else set")
+          .isEqualTo(custom(SCALED_OBJECT).isEmpty() ? Integer.valueOf(2) : null);
       for (JsonNode scaled : custom(SCALED_OBJECT)) {
         JsonNode spec = scaled.get("spec");
         assertThat(spec.at("/scaleTargetRef/kind").asText()).isEqualTo("StatefulSet");
