@@ -128,6 +128,10 @@ public class KubernetesManifestsTest {
   void shouldRenderEachOverlayIntoValidObjectsThatFitTogether(String overlay) throws Exception {
     Path kubectl = kubectl();
     assumeTrue(kubectl != null, "kubectl is not on the PATH: rendering skipped (the raw files are still parsed)");
+    String kustomize = kustomizeVersion(kubectl);
+    // Components and the labels field need kustomize 4+; Debian's kubernetes-client (1.20) embeds v2.0.3.
+    assumeTrue(kustomize.matches("v([5-9]|[1-9][0-9])\\..*"),
+        "kubectl embeds kustomize " + kustomize + ", older than v5: rendering skipped (the raw files are still parsed)");
     Rendered alone = Rendered.of(kustomize(kubectl, K8S.resolve("overlays").resolve(overlay)));
     assertThat(alone.kinds()).containsExactlyInAnyOrder("ConfigMap", "Service", "StatefulSet", "PodDisruptionBudget");
     alone.checkReferences();
@@ -448,6 +452,21 @@ public class KubernetesManifestsTest {
     return null;
   }
 
+  /** The kustomize version kubectl embeds ("v5.5.0"), or "unknown". */
+  static String kustomizeVersion(Path kubectl) throws Exception {
+    Process process = new ProcessBuilder(kubectl.toString(), "version", "--client", "-o", "json")
+        .redirectErrorStream(true).start();
+    byte[] out = process.getInputStream().readAllBytes();
+    if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
+      return "unknown";
+    }
+    try {
+      return new ObjectMapper().readTree(out).path("kustomizeVersion").asText("unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
   static String kustomize(Path kubectl, Path dir) throws Exception {
     Path out = Files.createTempFile("kustomize", ".yaml");
     Path err = Files.createTempFile("kustomize", ".err");
@@ -596,6 +615,10 @@ public class KubernetesManifestsTest {
         assertThat(path).as("%s probe", kind).isEqualTo(kind.equals("readiness") ? "/ready" : "/health");
         assertThat(portNumber(worker, probe.getHttpGet().getPort())).as("probe port of %s", path).isEqualTo(httpPort);
       });
+
+      assertThat(sts.getSpec().getTemplate().getMetadata().getAnnotations())
+          .containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/port", String.valueOf(httpPort))
+          .containsEntry("prometheus.io/path", "/metrics");
 
       // Paths the configuration names are on volumes (models, keys, state, trust store).
       for (String key : List.of(WorkerConfig.MODEL_REPOSITORY_CONFIG, WorkerConfig.CONTROL_TRUSTED_KEYS_DIR_CONFIG,
