@@ -44,7 +44,10 @@ final class ModelsCommand {
               + " --max-dim sequence_length=512",
           "A text model (requests carry a string, answers an embedding): add --tokenizer tokenizer.json"
               + " --pooling mean|cls [--normalize] [--max-length N]; tokenizer.json is copied into the version"
-              + " and its sha256 written to model.json."})
+              + " and its sha256 written to model.json.",
+          "A text classifier (a string in, its classes out): --tokenizer tokenizer.json --labels labels.txt"
+              + " [--activation softmax|sigmoid|none]; the graph's output is logits [batch, classes], labels.txt"
+              + " one class name per line, copied with its sha256."})
   static final class Import implements Callable<Integer> {
     @Parameters(index = "0", description = "the ONNX model file") Path onnx;
     @Option(names = "--repository", required = true, description = "model repository directory") Path repository;
@@ -62,24 +65,27 @@ final class ModelsCommand {
     @Option(names = "--normalize", description = "text models: L2-normalise the embedding") boolean normalize;
     @Option(names = "--max-length", description = "text models: truncate to this many tokens (default: the"
         + " sequence dimension's --max-dim, at most 512)") Integer maxLength;
+    @Option(names = "--labels", description = "text classifiers: class names, one per line in the logits' order"
+        + " (answers: label BYTES [1], scores FP32 [1, k], labels BYTES [k]; k = request parameter top_k)")
+    Path labels;
+    @Option(names = "--activation", description = "text classifiers: softmax (default), sigmoid (multi-label) or"
+        + " none") String activation;
 
     @Override
     public Integer call() throws Exception {
-      if (tokenizer == null && (pooling != null || normalize || maxLength != null)) {
-        System.err.println("--pooling, --normalize and --max-length describe a text model: add --tokenizer");
-        return 2;
-      }
-      if (tokenizer != null && !"mean".equals(pooling) && !"cls".equals(pooling)) {
-        System.err.println("A text model needs --pooling mean or --pooling cls");
+      String refusal = refusal(this);
+      if (refusal != null) {
+        System.err.println(refusal);
         return 2;
       }
       try {
         ModelImporter.Text text = tokenizer == null ? null
-            : new ModelImporter.Text(tokenizer, pooling, normalize, maxLength);
+            : new ModelImporter.Text(tokenizer, pooling, normalize, maxLength, labels, activation);
         ModelConfig config = ModelImporter.run(new ModelImporter.Request(onnx, repository, name, version,
             maxBatchSize, maxDims, description, text));
         System.out.println("wrote " + repository.resolve(name).resolve(version)
-            + (text == null ? "/{model.onnx,model.json}" : "/{model.onnx,tokenizer.json,model.json}"));
+            + (text == null ? "/{model.onnx,model.json}" : labels == null ? "/{model.onnx,tokenizer.json,model.json}"
+                : "/{model.onnx,tokenizer.json,labels.txt,model.json}"));
         ModelImporter.signature(config).forEach(System.out::println);
         return 0;
       } catch (ModelLoadException e) {
@@ -87,6 +93,24 @@ final class ModelsCommand {
         return 2;
       }
     }
+  }
+
+  /** Why the options do not describe a model, or null. */
+  private static String refusal(Import o) {
+    if (o.tokenizer == null && (o.pooling != null || o.normalize || o.maxLength != null || o.labels != null
+        || o.activation != null)) {
+      return "--pooling, --normalize, --max-length, --labels and --activation describe a text model: add --tokenizer";
+    }
+    if (o.labels != null && (o.pooling != null || o.normalize)) {
+      return "A text classifier's graph pools itself (its output is logits): drop --pooling and --normalize";
+    }
+    if (o.labels == null && o.activation != null) {
+      return "--activation belongs to a text classifier: add --labels labels.txt";
+    }
+    if (o.tokenizer != null && o.labels == null && !"mean".equals(o.pooling) && !"cls".equals(o.pooling)) {
+      return "A text model needs --pooling mean or --pooling cls (an embedding model), or --labels (a classifier)";
+    }
+    return null;
   }
 
   @Command(name = "inspect", mixinStandardHelpOptions = true,
@@ -107,7 +131,8 @@ final class ModelsCommand {
         System.out.println(why == null ? "  batching: requests of different shapes are padded into one batch"
             : "  batching: only requests of identical shape share a batch (" + why + ")");
         System.out.println(verified.config().isText()
-            ? "  loads: model.onnx and tokenizer sha256 verified, graph matches model.json, warm-up text embedded"
+            ? "  loads: model.onnx, tokenizer" + (verified.config().text().classifier() ? " and labels" : "")
+                + " sha256 verified, graph matches model.json, warm-up text answered"
             : "  loads: sha256 verified, graph matches model.json, warm-up ran");
         return 0;
       } catch (ModelLoadException e) {

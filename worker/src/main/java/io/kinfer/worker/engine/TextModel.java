@@ -11,6 +11,7 @@ import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.Tensor;
 import io.kinfer.topology.infer.BatchResult.Outcome;
 import io.kinfer.worker.repository.ModelConfig;
+import io.kinfer.worker.repository.ModelConfig.Dim;
 import io.kinfer.worker.repository.ModelConfig.TensorSpec;
 import io.kinfer.worker.repository.ModelConfig.TextSpec;
 import io.kinfer.worker.repository.ModelLoadException;
@@ -29,10 +30,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A text embedding model: each request is one string ({@code text} BYTES [1]); a batch is
- * tokenized with the version's own tokenizer.json, its token inputs padded to the batch's longest,
- * run once, and each row's token embeddings pooled (mean over the attention mask, or CLS) and
- * optionally L2-normalised into {@code embedding} FP32 [1, dim].
+ * A text model: each request is one string ({@code text} BYTES [1]); a batch is tokenized with the
+ * version's own tokenizer.json, its token inputs padded to the batch's longest, and run once. An
+ * embedding model pools each row's token embeddings (mean over the attention mask, or CLS) and
+ * optionally L2-normalises them into {@code embedding} FP32 [1, dim]; a classifier turns each row's
+ * logits into named classes and scores ({@link TextClassifier}).
  */
 final class TextModel implements AutoCloseable {
   static final String INPUT_IDS = "input_ids";
@@ -49,9 +51,11 @@ final class TextModel implements AutoCloseable {
   private final int dim;
   private final boolean meanPooling;
   private final int maxRows;
+  /** Null for an embedding model. */
+  private final TextClassifier classifier;
 
   private TextModel(String model, TextSpec spec, HuggingFaceTokenizer tokenizer, List<String> inputNames, long padId,
-      String hiddenOutput, int dim, int maxRows) {
+      String hiddenOutput, int dim, int maxRows, TextClassifier classifier) {
     this.model = model;
     this.spec = spec;
     this.tokenizer = tokenizer;
@@ -61,14 +65,22 @@ final class TextModel implements AutoCloseable {
     this.dim = dim;
     this.meanPooling = TextSpec.MEAN.equals(spec.pooling());
     this.maxRows = maxRows;
+    this.classifier = classifier;
   }
 
   /** Checks model.json's text section against the graph's declared inputs and outputs, then loads the tokenizer. */
-  static TextModel create(ModelConfig config, byte[] tokenizerJson, long maxBatchBytes) {
+  static TextModel create(ModelConfig config, byte[] tokenizerJson, byte[] labels, long maxBatchBytes) {
     String model = config.name() + ":" + config.version();
     TextSpec spec = config.text();
-    if (!TextSpec.MEAN.equals(spec.pooling()) && !TextSpec.CLS.equals(spec.pooling())) {
+    if (spec.task() != null && !TextSpec.EMBED.equals(spec.task()) && !spec.classifier()) {
+      throw new ModelLoadException(model + ": text.task must be \"embed\" or \"classify\", got " + spec.task());
+    }
+    if (!spec.classifier() && !TextSpec.MEAN.equals(spec.pooling()) && !TextSpec.CLS.equals(spec.pooling())) {
       throw new ModelLoadException(model + ": text.pooling must be \"mean\" or \"cls\", got " + spec.pooling());
+    }
+    if (spec.classifier() && spec.pooling() != null) {
+      throw new ModelLoadException(model + ": a text classifier's graph pools itself (its output is logits); remove"
+          + " text.pooling");
     }
     if (tokenizerJson == null) {
       throw new ModelLoadException(model + ": a text model needs its verified tokenizer");
@@ -99,16 +111,31 @@ final class TextModel implements AutoCloseable {
       throw new ModelLoadException(model + ": a text model's graph must take input_ids, it takes " + names);
     }
     TensorSpec hidden = spec.hiddenOutput(config);
-    if (hidden == null || !"FP32".equals(hidden.datatype()) || hidden.rank() != 3 || !hidden.shape().get(2).isFixed()) {
-      throw new ModelLoadException(model + ": text pooling needs an FP32 output [batch, sequence, dim] with a fixed"
-          + " dim (set text.output to its name when the graph has several); outputs are "
-          + config.outputs().stream().map(o -> o.name() + " " + o.datatype() + " " + o.shape()).toList());
+    String outputs = config.outputs().stream().map(o -> o.name() + " " + o.datatype() + " " + o.shape()).toList()
+        .toString();
+    TextClassifier classifier = null;
+    int dim;
+    if (spec.classifier()) {
+      if (hidden == null || !"FP32".equals(hidden.datatype()) || hidden.rank() != 2) {
+        throw new ModelLoadException(model + ": a text classifier needs an FP32 output [batch, classes] of logits"
+            + " (set text.output to its name when the graph has several); outputs are " + outputs);
+      }
+      Dim classes = hidden.shape().get(1);
+      classifier = TextClassifier.create(model, spec, labels, classes.isFixed() ? classes.size() : -1);
+      dim = classifier.classes();
+    } else {
+      if (hidden == null || !"FP32".equals(hidden.datatype()) || hidden.rank() != 3
+          || !hidden.shape().get(2).isFixed()) {
+        throw new ModelLoadException(model + ": text pooling needs an FP32 output [batch, sequence, dim] with a fixed"
+            + " dim (set text.output to its name when the graph has several); outputs are " + outputs);
+      }
+      dim = (int) hidden.shape().get(2).size();
     }
     int maxRows = (int) Math.max(1, Math.min(config.maxBatchSize(), maxBatchBytes / (8L * spec.maxLength())));
     try {
       HuggingFaceTokenizer tokenizer = Tokenizers.load(tokenizerJson, spec.maxLength());
-      return new TextModel(model, spec, tokenizer, List.copyOf(names), padId, hidden.name(),
-          (int) hidden.shape().get(2).size(), maxRows);
+      return new TextModel(model, spec, tokenizer, List.copyOf(names), padId, hidden.name(), dim, maxRows,
+          classifier);
     } catch (IOException | RuntimeException e) {
       throw new ModelLoadException(model + ": cannot load " + spec.tokenizer() + " as a Hugging Face tokenizer: "
           + e.getMessage(), e);
@@ -119,25 +146,30 @@ final class TextModel implements AutoCloseable {
     return dim;
   }
 
-  /** Answers every request of the batch: an embedding, or that request's own error. */
+  /** Answers every request of the batch: an embedding or classes, or that request's own error. */
   void infer(OrtEnvironment env, OrtSession session, List<InferenceRequest> requests, Outcome[] outcomes)
       throws OrtException {
     List<Integer> ok = new ArrayList<>();
     List<String> texts = new ArrayList<>();
+    int[] topK = new int[requests.size()];
+    String[] why = new String[1];
     for (int i = 0; i < requests.size(); i++) {
       Parsed parsed = text(requests.get(i));
-      if (parsed.error() == null) {
+      topK[i] = classifier == null || parsed.error() != null ? 0 : classifier.topK(requests.get(i), why);
+      if (parsed.error() != null) {
+        outcomes[i] = Outcome.failed(parsed.error());
+      } else if (topK[i] < 0) {
+        outcomes[i] = Outcome.failed(why[0]);
+      } else {
         ok.add(i);
         texts.add(parsed.text());
-      } else {
-        outcomes[i] = Outcome.failed(parsed.error());
       }
     }
     for (int from = 0; from < ok.size(); from += maxRows) {
       int to = Math.min(ok.size(), from + maxRows);
       List<Integer> rows = ok.subList(from, to);
       Encoding[] encodings = encode(texts.subList(from, to), rows, outcomes);
-      run(env, session, rows, encodings, outcomes);
+      run(env, session, rows, encodings, topK, outcomes);
     }
   }
 
@@ -231,7 +263,7 @@ final class TextModel implements AutoCloseable {
     }
   }
 
-  private void run(OrtEnvironment env, OrtSession session, List<Integer> rows, Encoding[] encodings,
+  private void run(OrtEnvironment env, OrtSession session, List<Integer> rows, Encoding[] encodings, int[] topK,
       Outcome[] outcomes) throws OrtException {
     List<Integer> live = new ArrayList<>();
     int length = 1;
@@ -277,14 +309,18 @@ final class TextModel implements AutoCloseable {
       try (OrtSession.Result result = session.run(feeds, Set.of(hiddenOutput))) {
         OnnxTensor hidden = (OnnxTensor) result.get(hiddenOutput).orElseThrow();
         long[] got = hidden.getInfo().getShape();
-        if (got.length != 3 || got[0] != n || got[1] != length || got[2] != dim) {
+        long[] want = classifier != null ? new long[] {n, dim} : new long[] {n, length, dim};
+        if (!java.util.Arrays.equals(got, want)) {
           throw new IllegalStateException(model + ": output '" + hiddenOutput + "' has shape "
-              + java.util.Arrays.toString(got) + " for " + n + " texts of " + length + " tokens; expected ["
-              + n + ", " + length + ", " + dim + "]");
+              + java.util.Arrays.toString(got) + " for " + n + " texts of " + length + " tokens; expected "
+              + java.util.Arrays.toString(want) + (classifier != null ? " (one logit per class of " + spec.labels()
+              + ")" : ""));
         }
         java.nio.FloatBuffer h = hidden.getFloatBuffer();
         for (int b = 0; b < n; b++) {
-          outcomes[rows.get(live.get(b))] = Outcome.ok(List.of(embedding(h, b, length, mask)));
+          int request = rows.get(live.get(b));
+          outcomes[request] = classifier != null ? classifier.answer(h, b, topK[request])
+              : Outcome.ok(List.of(embedding(h, b, length, mask)));
         }
       }
     } finally {

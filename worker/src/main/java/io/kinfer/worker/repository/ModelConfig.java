@@ -59,10 +59,28 @@ public record ModelConfig(
     return text == null ? inputs : List.of(new TensorSpec(TEXT_INPUT, "BYTES", List.of(Dim.fixed(1))));
   }
 
-  /** What an answer carries: the graph's outputs, or for a text model {@code embedding} FP32 [1, dim]. */
+  /** The top class of a text classifier's answer. */
+  public static final String LABEL_OUTPUT = io.kinfer.topology.shadow.ShadowComparator.LABEL_OUTPUT;
+  /** A text classifier's top-k scores, highest first. */
+  public static final String SCORES_OUTPUT = "scores";
+  /** The class names of {@link #SCORES_OUTPUT}, in its order. */
+  public static final String LABELS_OUTPUT = "labels";
+  /** Request parameter: how many classes a text classifier answers (default: all). */
+  public static final String TOP_K_PARAMETER = "top_k";
+
+  /**
+   * What an answer carries: the graph's outputs; for a text embedding model {@code embedding} FP32
+   * [1, dim]; for a text classifier {@code label} BYTES [1], {@code scores} FP32 [1, k] and {@code
+   * labels} BYTES [k].
+   */
   public List<TensorSpec> requestOutputs() {
     if (text == null) {
       return outputs;
+    }
+    if (text.classifier()) {
+      return List.of(new TensorSpec(LABEL_OUTPUT, "BYTES", List.of(Dim.fixed(1))),
+          new TensorSpec(SCORES_OUTPUT, "FP32", List.of(Dim.fixed(1), Dim.variable("k"))),
+          new TensorSpec(LABELS_OUTPUT, "BYTES", List.of(Dim.variable("k"))));
     }
     TensorSpec hidden = text.hiddenOutput(this);
     Dim width = hidden == null || hidden.rank() != 3 ? Dim.variable(null) : hidden.shape().get(2);
@@ -75,7 +93,10 @@ public record ModelConfig(
    * {@code max_length} tokens (padding is the batcher's: to the batch's longest), at most {@code
    * max_text_bytes} UTF-8 bytes per request, then {@code pooling} ("mean" over the attention mask or
    * "cls") of the graph output {@code output} ([batch, sequence, dim]; the only output when unset)
-   * and L2 normalisation when {@code normalize}.
+   * and L2 normalisation when {@code normalize}. A classifier ({@code task} "classify") instead reads
+   * logits [batch, classes] from {@code output}, applies {@code activation} ("softmax", the default,
+   * "sigmoid" for multi-label, or "none") and names the classes from {@code labels}, a file of one
+   * class name per line checked against {@code labels_sha256}.
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -86,10 +107,34 @@ public record ModelConfig(
       @JsonProperty("max_text_bytes") Integer maxTextBytes,
       @JsonProperty("pooling") String pooling,
       @JsonProperty("normalize") Boolean normalize,
-      @JsonProperty("output") String output) {
+      @JsonProperty("output") String output,
+      @JsonProperty("task") String task,
+      @JsonProperty("activation") String activation,
+      @JsonProperty("labels") String labels,
+      @JsonProperty("labels_sha256") String labelsSha256) {
     public static final String MEAN = "mean";
     public static final String CLS = "cls";
+    public static final String EMBED = "embed";
+    public static final String CLASSIFY = "classify";
+    public static final String SOFTMAX = "softmax";
+    public static final String SIGMOID = "sigmoid";
+    public static final String NONE = "none";
     public static final int DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
+
+    /** An embedding model's text section. */
+    public TextSpec(String tokenizer, String tokenizerSha256, int maxLength, Integer maxTextBytes, String pooling,
+        Boolean normalize, String output) {
+      this(tokenizer, tokenizerSha256, maxLength, maxTextBytes, pooling, normalize, output, null, null, null, null);
+    }
+
+    public boolean classifier() {
+      return CLASSIFY.equals(task);
+    }
+
+    /** The classifier's activation: softmax unless model.json says otherwise. */
+    public String activationOrDefault() {
+      return activation == null ? SOFTMAX : activation;
+    }
 
     public int textBytesLimit() {
       return maxTextBytes == null ? DEFAULT_MAX_TEXT_BYTES : maxTextBytes;

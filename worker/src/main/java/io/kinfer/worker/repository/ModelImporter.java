@@ -54,10 +54,18 @@ public final class ModelImporter {
    * A text model's pre- and post-processing: its Hugging Face tokenizer.json, pooling ("mean" or
    * "cls"), L2 normalisation, and truncation to {@code maxLength} tokens (null: the sequence
    * dimension's max_dims bound, at most 512).
+   * With {@code labels} (one class name per line) it is a classifier instead: the graph outputs logits
+   * [batch, classes], {@code activation} (softmax when null, sigmoid, none) makes them scores.
    */
-  public record Text(Path tokenizer, String pooling, boolean normalize, Integer maxLength) {}
+  public record Text(Path tokenizer, String pooling, boolean normalize, Integer maxLength, Path labels,
+      String activation) {
+    public Text(Path tokenizer, String pooling, boolean normalize, Integer maxLength) {
+      this(tokenizer, pooling, normalize, maxLength, null, null);
+    }
+  }
 
   static final String TOKENIZER_FILE = "tokenizer.json";
+  static final String LABELS_FILE = "labels.txt";
   private static final long DEFAULT_MAX_LENGTH = 512;
 
   /** Reads and checks {@code onnx}, then writes {@code repository/name/version/} with model.onnx and model.json. */
@@ -72,10 +80,12 @@ public final class ModelImporter {
     ModelRepository.checkNames(new ModelVersion(request.name(), request.version()));
     ModelConfig config = describe(bytes, request);
     byte[] tokenizer = null;
+    byte[] labels = null;
     if (request.text() != null) {
       tokenizer = Files.readAllBytes(request.text().tokenizer());
-      config = withText(config, request.text(), tokenizer);
-      checkText(config, bytes, tokenizer);
+      labels = request.text().labels() == null ? null : Files.readAllBytes(request.text().labels());
+      config = withText(config, request.text(), tokenizer, labels);
+      checkText(config, bytes, tokenizer, labels);
     }
     Path dir = request.repository().resolve(request.name()).resolve(request.version());
     if (Files.exists(dir.resolve(ModelRepository.CONFIG_FILE))) {
@@ -86,11 +96,14 @@ public final class ModelImporter {
     if (tokenizer != null) {
       Files.write(dir.resolve(TOKENIZER_FILE), tokenizer);
     }
+    if (labels != null) {
+      Files.write(dir.resolve(LABELS_FILE), labels);
+    }
     JSON.writeValue(dir.resolve(ModelRepository.CONFIG_FILE).toFile(), config);
     return config;
   }
 
-  private static ModelConfig withText(ModelConfig config, Text text, byte[] tokenizer) {
+  private static ModelConfig withText(ModelConfig config, Text text, byte[] tokenizer, byte[] labels) {
     if (tokenizer.length > ModelRepository.MAX_TOKENIZER_BYTES) {
       throw new ModelLoadException(text.tokenizer() + " is " + tokenizer.length + " bytes, over the limit of "
           + ModelRepository.MAX_TOKENIZER_BYTES + " for a tokenizer");
@@ -103,18 +116,25 @@ public final class ModelImporter {
         }
       }
     }
-    ModelConfig.TextSpec spec = new ModelConfig.TextSpec(TOKENIZER_FILE, Sha256.hex(tokenizer), (int) maxLength, null,
-        text.pooling(), text.normalize() ? Boolean.TRUE : null, null);
+    if (labels != null && labels.length > ModelRepository.MAX_LABELS_BYTES) {
+      throw new ModelLoadException(text.labels() + " is " + labels.length + " bytes, over the limit of "
+          + ModelRepository.MAX_LABELS_BYTES + " for a labels file");
+    }
+    ModelConfig.TextSpec spec = labels == null
+        ? new ModelConfig.TextSpec(TOKENIZER_FILE, Sha256.hex(tokenizer), (int) maxLength, null, text.pooling(),
+            text.normalize() ? Boolean.TRUE : null, null)
+        : new ModelConfig.TextSpec(TOKENIZER_FILE, Sha256.hex(tokenizer), (int) maxLength, null, null, null, null,
+            ModelConfig.TextSpec.CLASSIFY, text.activation(), LABELS_FILE, Sha256.hex(labels));
     return new ModelConfig(config.name(), config.version(), config.maxBatchSize(), config.inputs(), config.outputs(),
         config.sha256(), config.description(), config.allowPadding(), config.maxDims(), spec);
   }
 
   /** Loads the version as the worker will (graph, tokenizer, one text) so a bad import fails here, not there. */
-  private static void checkText(ModelConfig config, byte[] onnx, byte[] tokenizer) {
+  private static void checkText(ModelConfig config, byte[] onnx, byte[] tokenizer, byte[] labels) {
     try (io.kinfer.worker.engine.OnnxEngine engine = new io.kinfer.worker.engine.OnnxEngine(
         io.kinfer.worker.engine.EngineOptions.cpu())) {
       engine.load(new ModelRepository.VerifiedModel(new ModelVersion(config.name(), config.version()), config, onnx,
-          tokenizer));
+          tokenizer, labels));
     }
   }
 
@@ -228,7 +248,10 @@ public final class ModelImporter {
     if (config.isText()) {
       ModelConfig.TextSpec text = config.text();
       lines.add("  text   tokenizer " + text.tokenizer() + " (sha256 " + text.tokenizerSha256() + "), max_length "
-          + text.maxLength() + ", pooling " + text.pooling() + (text.normalized() ? ", L2-normalised" : ""));
+          + text.maxLength() + (text.classifier()
+              ? ", classifier: " + text.activationOrDefault() + " over the logits, class names " + text.labels()
+                  + " (sha256 " + text.labelsSha256() + "), top_k by request parameter"
+              : ", pooling " + text.pooling() + (text.normalized() ? ", L2-normalised" : "")));
       config.inputs().forEach(t -> lines.add("  graph input  " + line(t)));
       config.outputs().forEach(t -> lines.add("  graph output " + line(t)));
     }

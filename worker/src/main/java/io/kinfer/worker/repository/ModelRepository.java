@@ -23,6 +23,8 @@ public final class ModelRepository {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Large vocabularies (e.g. 250k-token multilingual ones) stay well below this. */
   public static final long MAX_TOKENIZER_BYTES = 64L << 20;
+  /** A classifier's class names, one per line: ample for tens of thousands of classes. */
+  public static final long MAX_LABELS_BYTES = 4L << 20;
 
   private final Path root;
   private final long maxModelBytes;
@@ -98,36 +100,43 @@ public final class ModelRepository {
           + "; external weights are refused (they escape the sha256 check and the repository): save the"
           + " model with its weights inside model.onnx");
     }
-    return new VerifiedModel(version, config, bytes, config.isText() ? tokenizer(version, dir, config) : null);
+    ModelConfig.TextSpec text = config.text();
+    byte[] tokenizer = text == null ? null
+        : sidecar(version, dir, "tokenizer", text.tokenizer(), text.tokenizerSha256(), MAX_TOKENIZER_BYTES);
+    byte[] labels = text == null || !text.classifier() ? null
+        : sidecar(version, dir, "labels", text.labels(), text.labelsSha256(), MAX_LABELS_BYTES);
+    return new VerifiedModel(version, config, bytes, tokenizer, labels);
   }
 
-  /** A text model's tokenizer file: a plain name inside the version directory, bounded, its sha256 checked. */
-  private byte[] tokenizer(ModelVersion version, Path dir, ModelConfig config) {
-    ModelConfig.TextSpec text = config.text();
-    if (text.tokenizer() == null || !SAFE_NAME.matcher(text.tokenizer()).matches() || text.tokenizer().contains("..")) {
-      throw new ModelLoadException(version + ": model.json text.tokenizer must name a file in the version directory"
-          + " (letters, digits, '.', '_' and '-'), got '" + text.tokenizer() + "'");
+  /**
+   * A text model's file beside model.onnx (tokenizer.json, labels.txt): a plain name inside the
+   * version directory, bounded, its sha256 checked like the model's.
+   */
+  private byte[] sidecar(ModelVersion version, Path dir, String what, String name, String sha256, long maxBytes) {
+    if (name == null || !SAFE_NAME.matcher(name).matches() || name.contains("..")) {
+      throw new ModelLoadException(version + ": model.json text." + what + " must name a file in the version"
+          + " directory (letters, digits, '.', '_' and '-'), got '" + name + "'");
     }
-    if (text.tokenizerSha256() == null || text.tokenizerSha256().isBlank()) {
-      throw new ModelLoadException(version + ": model.json text has no tokenizer_sha256; refusing an unverified"
-          + " tokenizer");
+    if (sha256 == null || sha256.isBlank()) {
+      throw new ModelLoadException(version + ": model.json text has no " + what + "_sha256; refusing an unverified "
+          + what + " file");
     }
-    Path file = confinedFile(dir, text.tokenizer());
+    Path file = confinedFile(dir, name);
     byte[] bytes;
     try {
       long size = Files.size(file);
-      if (size > MAX_TOKENIZER_BYTES) {
-        throw new ModelLoadException(version + ": " + text.tokenizer() + " is " + size + " bytes, over the limit of "
-            + MAX_TOKENIZER_BYTES + " for a tokenizer");
+      if (size > maxBytes) {
+        throw new ModelLoadException(version + ": " + name + " is " + size + " bytes, over the limit of " + maxBytes
+            + " for a " + what + " file");
       }
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
       throw new ModelLoadException("Cannot read " + file + ": " + e.getMessage(), e);
     }
     String actual = Sha256.hex(bytes);
-    if (!actual.equalsIgnoreCase(text.tokenizerSha256())) {
-      throw new ModelLoadException(version + ": tokenizer sha256 mismatch, model.json says " + text.tokenizerSha256()
-          + " but " + text.tokenizer() + " is " + actual + "; the file was changed or corrupted");
+    if (!actual.equalsIgnoreCase(sha256)) {
+      throw new ModelLoadException(version + ": " + what + " sha256 mismatch, model.json says " + sha256 + " but "
+          + name + " is " + actual + "; the file was changed or corrupted");
     }
     return bytes;
   }
@@ -171,10 +180,10 @@ public final class ModelRepository {
     }
   }
 
-  /** A model whose bytes (and a text model's tokenizer.json) matched their sha256. */
-  public record VerifiedModel(ModelVersion version, ModelConfig config, byte[] onnx, byte[] tokenizer) {
+  /** A model whose bytes (and a text model's tokenizer.json and a classifier's labels) matched their sha256. */
+  public record VerifiedModel(ModelVersion version, ModelConfig config, byte[] onnx, byte[] tokenizer, byte[] labels) {
     public VerifiedModel(ModelVersion version, ModelConfig config, byte[] onnx) {
-      this(version, config, onnx, null);
+      this(version, config, onnx, null, null);
     }
   }
 }
