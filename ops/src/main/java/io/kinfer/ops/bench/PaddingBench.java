@@ -161,6 +161,12 @@ final class PaddingBench {
   /** The worker's own choice: every request of the backlog waiting, batches taken until none is left. */
   private static List<List<InferenceRequest>> lengthAware(List<InferenceRequest> requests, RequestFactory factory,
       ModelVersion version, Options o) {
+    return lengthAware(requests, factory, version, o.batch, o.budget);
+  }
+
+  /** Batches as {@link WaitingRequests} forms them from a backlog of all of {@code requests}. */
+  static List<List<InferenceRequest>> lengthAware(List<InferenceRequest> requests, RequestFactory factory,
+      ModelVersion version, int rows, long budget) {
     WaitingRequests waiting = new WaitingRequests();
     for (int i = 0; i < requests.size(); i++) {
       waiting.add(requests.get(i).getId(), BufferedRequest.newBuilder().setKey(factory.key(i))
@@ -169,7 +175,7 @@ final class PaddingBench {
     }
     List<List<InferenceRequest>> batches = new ArrayList<>();
     while (waiting.size() > 0) {
-      batches.add(waiting.take(o.batch, o.budget).stream().map(e -> e.request().getRequest()).toList());
+      batches.add(waiting.take(rows, budget).stream().map(e -> e.request().getRequest()).toList());
     }
     return batches;
   }

@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.topology.ModelVersion;
+import io.kinfer.topology.batch.WaitingRequests;
 import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.topology.shadow.ShadowComparator;
 import io.kinfer.worker.engine.EngineOptions;
@@ -27,8 +28,8 @@ import picocli.CommandLine.Option;
  * (each reports its median round): ONNX Runtime alone on batches tokenized beforehand ({@link
  * OrtAlone}, the reference), the worker's engine (strings in, embeddings out) on the FP32 and INT8
  * builds, and the tokenizer alone, batched as the engine calls it and one text at a time. Batches
- * are arrival-order groups: every text request has the shape [1], so the worker takes a backlog of
- * them first in, first out.
+ * are the worker's own of a backlog of these texts ({@link WaitingRequests}: grouped by length,
+ * estimated from their bytes).
  */
 final class TextBench {
   /** Sizes of the text benchmark ({@code ops bench --model minilm-text}). */
@@ -73,17 +74,16 @@ final class TextBench {
   private final float[][][] answers = new float[2][][];
   private final long[] failed = new long[2];
 
-  private TextBench(RequestFactory factory, int n, int batch) {
+  private TextBench(RequestFactory factory, ModelVersion version, int n, int batch) {
     this.n = n;
-    for (int from = 0; from < n; from += batch) {
-      List<String> t = new ArrayList<>();
-      List<InferenceRequest> r = new ArrayList<>();
-      for (int i = from; i < Math.min(n, from + batch); i++) {
-        t.add(factory.text(i));
-        r.add(factory.request(i));
-      }
-      texts.add(t);
-      requests.add(r);
+    List<InferenceRequest> all = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      all.add(factory.request(i));
+    }
+    // The worker's batches of a backlog of these texts: grouped by length, not padded to a rare long one.
+    for (List<InferenceRequest> b : PaddingBench.lengthAware(all, factory, version, batch, Long.MAX_VALUE)) {
+      texts.add(b.stream().map(r -> factory.text(factory.index(r.getId()))).toList());
+      requests.add(b);
     }
   }
 
@@ -94,7 +94,7 @@ final class TextBench {
    */
   static Result run(OnnxEngine engine, VerifiedModel fp32, ModelVersion int8, RequestFactory factory, Options o,
       EngineOptions options, String source, PrintStream out, PrintStream progress) throws Exception {
-    TextBench bench = new TextBench(factory, o.requests, o.batch);
+    TextBench bench = new TextBench(factory, fp32.version(), o.requests, o.batch);
     int maxLength = fp32.config().text().maxLength();
     try (HuggingFaceTokenizer tokenizer = Tokenizers.load(fp32.tokenizer(), maxLength);
         OrtAlone ort = new OrtAlone(fp32.onnx(), fp32.config(), options)) {
@@ -235,7 +235,7 @@ final class TextBench {
     m.put("engine_fp32_vs_onnx_runtime_alone_cosine", same.toMap());
     m.put("engine_fp32_failed", failed[0]);
     out.printf("Text: %s through the engine, %,d texts (%s; tokens p50 %d, p99 %d, max %d; %,d truncated at %d),"
-        + " FIFO batches of %d (padding efficiency %.1f%%), median of %d rounds%n", fp32, n, source, p50, p99, longest,
+        + " length-aware batches of up to %d (padding efficiency %.1f%%), median of %d rounds%n", fp32, n, source, p50, p99, longest,
         truncated, maxLength, o.batch, 100.0 * realTokens / computed, o.rounds);
     out.printf("  %-52s %10s %14s %12s%n", "path", "texts/s", "real tokens/s", "us per text");
     s.forEach((name, seconds) -> out.printf("  %-52s %,10.0f %,14.0f %,12.1f%n", label(name), n / seconds,

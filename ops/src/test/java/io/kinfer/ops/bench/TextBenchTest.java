@@ -24,7 +24,8 @@ class TextBenchTest {
     assertThat(exit).isZero();
     JsonNode text = new ObjectMapper().readTree(out.toFile()).get("text");
     assertThat(text.get("texts").asInt()).isEqualTo(40);
-    assertThat(text.get("batches").asInt()).isEqualTo(5);
+    // The worker's length-aware batches of up to 8: at least 40 / 8, more where lengths differ.
+    assertThat(text.get("batches").asInt()).isBetween(5, 40);
     for (String path : new String[] {TextBench.ORT_ALONE, TextBench.ENGINE_FP32, TextBench.ENGINE_INT8,
         TextBench.TOKENIZE_BATCHED, TextBench.TOKENIZE_ONE}) {
       assertThat(text.at("/" + path + "/texts_per_s").asDouble()).as(path).isPositive();
