@@ -138,18 +138,12 @@ final class OrtAlone implements AutoCloseable {
         encoded.add(tokenizer.batchEncode(strings));
         texts += batch.length;
       }
-      double[] seconds = new double[rounds];
-      for (int round = -1; round < rounds; round++) {
-        long t0 = System.nanoTime();
+      double seconds = WorkerBatches.medianSeconds(rounds, () -> {
         for (Encoding[] batch : encoded) {
           ort.embed(batch);
         }
-        if (round >= 0) {
-          seconds[round] = (System.nanoTime() - t0) / 1e9;
-        }
-      }
-      Arrays.sort(seconds);
-      return texts / seconds[rounds / 2];
+      });
+      return texts / seconds;
     }
   }
 

@@ -66,7 +66,7 @@ final class WorkerBatches implements Consumer<InferenceResponse> {
    * median of {@code rounds} passes after one unmeasured pass (first calls at new shapes allocate).
    */
   static double engineRate(InferenceEngine engine, ModelVersion version, RequestFactory factory, List<long[]> batches,
-      int rounds) {
+      int rounds) throws Exception {
     List<List<InferenceRequest>> requests = new ArrayList<>(batches.size());
     long rows = 0;
     for (long[] batch : batches) {
@@ -77,17 +77,26 @@ final class WorkerBatches implements Consumer<InferenceResponse> {
       requests.add(b);
       rows += batch.length;
     }
+    double seconds = medianSeconds(rounds, () -> requests.forEach(b -> engine.infer(version, b)));
+    return rows / seconds;
+  }
+
+  /** One pass at each round's work. */
+  interface Pass {
+    void run() throws Exception;
+  }
+
+  /** The median seconds of {@code rounds} passes, after one unmeasured pass (first calls at new shapes allocate). */
+  static double medianSeconds(int rounds, Pass pass) throws Exception {
     double[] seconds = new double[rounds];
     for (int round = -1; round < rounds; round++) {
       long t0 = System.nanoTime();
-      for (List<InferenceRequest> b : requests) {
-        engine.infer(version, b);
-      }
+      pass.run();
       if (round >= 0) {
         seconds[round] = (System.nanoTime() - t0) / 1e9;
       }
     }
     Arrays.sort(seconds);
-    return rows / seconds[rounds / 2];
+    return seconds[rounds / 2];
   }
 }
