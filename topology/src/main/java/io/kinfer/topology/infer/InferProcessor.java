@@ -13,7 +13,6 @@ import io.kinfer.topology.batch.InferenceTimeEstimates;
 import io.kinfer.topology.errors.DeadLetters;
 import io.kinfer.topology.publish.ResponseHeaders;
 import io.kinfer.topology.publish.Responses;
-import io.kinfer.topology.shadow.ShadowWork;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

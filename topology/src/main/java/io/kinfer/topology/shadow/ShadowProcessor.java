@@ -10,6 +10,7 @@ import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.topology.infer.BatchResult.Outcome;
 import io.kinfer.topology.infer.InferenceEngine;
+import io.kinfer.topology.infer.ShadowWork;
 import io.kinfer.topology.publish.ResponseHeaders;
 import io.kinfer.topology.publish.Responses;
 import java.util.ArrayList;

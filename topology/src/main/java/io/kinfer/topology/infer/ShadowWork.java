@@ -1,4 +1,4 @@
-package io.kinfer.topology.shadow;
+package io.kinfer.topology.infer;
 
 import io.kinfer.schemas.BufferedRequest;
 import io.kinfer.topology.ModelVersion;
@@ -6,7 +6,8 @@ import io.kinfer.topology.infer.BatchResult.Outcome;
 import java.util.List;
 
 /**
- * Requests of one primary batch that also go to shadow versions, with what the primary answered.
+ * Requests of one primary batch that also go to shadow versions, with what the primary answered:
+ * what the infer stage hands the shadow stage (so shadow depends on infer, never the reverse).
  *
  * @param primaryMicros engine time of the primary batch
  */
