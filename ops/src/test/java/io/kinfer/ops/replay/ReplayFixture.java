@@ -37,7 +37,13 @@ final class ReplayFixture {
   static final String MODEL = "lin";
   static final int FEATURES = 32;
   static final int CLASSES = 10;
-  static final long T0 = Instant.parse("2026-11-20T10:00:00Z").toEpochMilli();
+  /**
+   * A day ago, on the hour: in the past as replayed traffic is, but inside the broker's default
+   * 7-day retention. A fixed date became older than that and the broker deleted the records while
+   * the tests wrote them (seen in CI as OutOfOrderSequenceException and empty replays).
+   */
+  static final long T0 = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.HOURS)
+      .minus(java.time.Duration.ofDays(1)).toEpochMilli();
   static final long STEP_MS = 10;
 
   private ReplayFixture() {}
