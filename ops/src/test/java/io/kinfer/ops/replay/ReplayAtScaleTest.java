@@ -58,8 +58,16 @@ class ReplayAtScaleTest {
       // One row per engine call makes the run long enough to interrupt after its first progress line.
       Process interrupted = start(common, List.of("--out", dir.resolve("partial").toString(), "--batch-size", "1"),
           "partial.log");
-      await().atMost(Duration.ofMinutes(2)).until(() -> Files.readString(dir.resolve("partial.log")).contains("ETA"));
-      new ProcessBuilder("kill", "-INT", Long.toString(interrupted.pid())).inheritIO().start().waitFor();
+      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10))
+          .until(() -> Files.readString(dir.resolve("partial.log")).contains("ETA"));
+      // Frozen first, so the run cannot finish between the check below and the Ctrl-C (seen in CI
+      // on a busy machine: exit 0, the whole range replayed before the signal arrived).
+      signal(interrupted, "-STOP");
+      assertThat(interrupted.isAlive()).as("still replaying when frozen").isTrue();
+      assertThat(Files.readString(dir.resolve("partial.log"))).as("still replaying when frozen")
+          .doesNotContain("records (100.0%)");
+      signal(interrupted, "-INT");
+      signal(interrupted, "-CONT");
       assertThat(interrupted.waitFor(2, TimeUnit.MINUTES)).isTrue();
       assertThat(interrupted.exitValue()).as("SIGINT exit status").isEqualTo(130);
       JsonNode partial = JSON.readTree(dir.resolve("partial/report.json").toFile());
@@ -69,6 +77,11 @@ class ReplayAtScaleTest {
       assertThat(partial.at("/source/read").asLong()).isLessThan(N);
       assertThat(Files.readString(dir.resolve("partial/report.html"))).contains("PARTIAL REPORT");
     }
+  }
+
+  private static void signal(Process process, String signal) throws Exception {
+    assertThat(new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start().waitFor())
+        .as("kill " + signal).isZero();
   }
 
   private Process start(List<String> common, List<String> extra, String log) throws Exception {
