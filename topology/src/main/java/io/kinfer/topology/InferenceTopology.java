@@ -12,6 +12,7 @@ import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.batch.AdaptiveBatching;
 import io.kinfer.topology.batch.BatchPolicy;
 import io.kinfer.topology.batch.BatchProcessor;
+import io.kinfer.topology.batch.BatchesInFlight;
 import io.kinfer.topology.batch.InferenceTimeEstimates;
 import io.kinfer.topology.control.ControlPlane;
 import io.kinfer.topology.control.ControlProcessor;
@@ -26,6 +27,7 @@ import io.kinfer.topology.route.ReceivedRequest;
 import io.kinfer.topology.route.RouteProcessor;
 import io.kinfer.topology.shadow.ShadowProcessor;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.Topology;
@@ -70,12 +72,23 @@ public final class InferenceTopology {
 
   public static Topology build(TopologyConfig config, InferenceEngine engine, PlanRoutingTable routes,
       ControlPlane control, SchemaRegistry registry, PipelineMetrics metrics, EngineHealth health) {
+    return build(config, engine, routes, control, registry, metrics, health, Runnable::run);
+  }
+
+  /**
+   * @param engineThreads where batches run: the worker's engine threads, so the stream thread
+   *     keeps reading and committing meanwhile; {@code Runnable::run} runs them on the stream thread
+   */
+  public static Topology build(TopologyConfig config, InferenceEngine engine, PlanRoutingTable routes,
+      ControlPlane control, SchemaRegistry registry, PipelineMetrics metrics, EngineHealth health,
+      Executor engineThreads) {
     Topics topics = config.topics();
     String worker = config.workerId();
     InferenceTimeEstimates estimates = new InferenceTimeEstimates();
     AdaptiveBatching adaptive = new AdaptiveBatching(config.latencyTargetMs(), ADAPTIVE_STEP);
     BatchPolicy defaults = new BatchPolicy(config.maxBatchSize(), config.maxWait().toMillis(),
         config.punctuateInterval().toMillis(), config.maxBatchElements());
+    BatchesInFlight inFlight = new BatchesInFlight();
     Topology topology = new Topology();
     // Keys and values as read are kept for dead-letter copies (the route step makes the key a String).
     topology.addSource(SOURCE, Serdes.ByteArray().deserializer(),
@@ -87,7 +100,7 @@ public final class InferenceTopology {
     topology.addProcessor(BATCH,
         () -> new BatchProcessor(BATCH_STORE, INFER, PREDICTIONS_SINK, model -> routes.policy(model, defaults),
             engine::maxBatchSize, config.punctuateInterval(), config.maxBufferedRequests(), estimates, adaptive,
-            metrics, worker),
+            metrics, worker, inFlight),
         ROUTE);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BATCH_STORE),
             Serdes.String(), AvroSerdes.<BufferedRequest>value(registry, BufferedRequest.getClassSchema()))
@@ -97,7 +110,9 @@ public final class InferenceTopology {
         .withLoggingEnabled(Map.of()), BATCH);
     FailureIsolation isolation = new FailureIsolation(engine, config.engineRetryBackoffMs(), FailureIsolation.threadSleep());
     topology.addProcessor(INFER, () -> new InferProcessor(estimates, adaptive, metrics, worker, PREDICTIONS_SINK, SHADOW,
-        DEAD_LETTERS_SINK, topics.requests(), isolation, health), BATCH);
+        DEAD_LETTERS_SINK, topics.requests(), isolation, health, BATCH_STORE, inFlight, engineThreads,
+        config.punctuateInterval()), BATCH);
+    topology.connectProcessorAndStateStores(INFER, BATCH_STORE); // deletes what it answered
     topology.addProcessor(SHADOW, () -> new ShadowProcessor(engine, SHADOW_SINK, COMPARISONS_SINK, metrics, worker),
         INFER);
     topology.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(),

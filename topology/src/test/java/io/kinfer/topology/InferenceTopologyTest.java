@@ -28,12 +28,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.avro.Schema;
@@ -52,6 +55,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -76,8 +80,12 @@ class InferenceTopologyTest {
   }
 
   private void start(TopologyConfig config) {
+    start(config, Runnable::run);
+  }
+
+  private void start(TopologyConfig config, Executor engineThreads) {
     Topology topology = InferenceTopology.build(config, engine, new PlanRoutingTable(engine::loaded, Map.of()),
-        noControl(), registry, new PipelineMetrics(metricRegistry));
+        noControl(), registry, new PipelineMetrics(metricRegistry), new EngineHealth(), engineThreads);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "kinfer-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -121,6 +129,45 @@ class InferenceTopologyTest {
     assertThat(out).extracting(InferenceResponse::getId).containsExactly("r0", "r1", "r2", "r3");
     assertThat(out).allSatisfy(r -> assertThat(r.getTimings().getBatchSize()).isEqualTo(4));
     assertThat(engine.batchSizes).containsExactly(4);
+  }
+
+  @Test
+  void shouldGoOnBufferingWhileABatchRunsOnAnEngineThreadAndDeleteItsRequestsOnlyOnceAnswered() {
+    Deque<Runnable> engineThread = new ArrayDeque<>();
+    start(new TopologyConfig(Topics.defaults(), 2, Duration.ofMillis(10), 1000, "w1"), engineThread::add);
+    KeyValueStore<String, ?> buffer = driver.getKeyValueStore(InferenceTopology.BATCH_STORE);
+    send(request("r0", "mlp", 0));
+    send(request("r1", "mlp", 1));
+    assertThat(engineThread).as("a full batch goes to the engine thread").hasSize(1);
+    assertThat(count(buffer)).as("a commit while it runs keeps its requests: a crash re-runs them").isEqualTo(2);
+
+    for (int i = 2; i < 5; i++) {
+      send(request("r" + i, "mlp", i));
+    }
+    assertThat(engineThread).as("the task's next batch waits for the running one").hasSize(1);
+    engineThread.poll().run();
+    assertThat(predictions.isEmpty()).as("answers leave from the stream thread, not the engine's").isTrue();
+
+    for (int check = 0; check < 6; check++) { // each check answers what ran, and may form the next batch
+      driver.advanceWallClockTime(Duration.ofMillis(10));
+      while (!engineThread.isEmpty()) {
+        engineThread.poll().run();
+      }
+    }
+    assertThat(predictions.readValuesToList()).extracting(InferenceResponse::getId)
+        .containsExactly("r0", "r1", "r2", "r3", "r4");
+    assertThat(engine.batchSizes).containsExactly(2, 2, 1);
+    assertThat(count(buffer)).isZero();
+  }
+
+  private static long count(KeyValueStore<String, ?> store) {
+    long n = 0;
+    try (var it = store.all()) {
+      for (; it.hasNext(); it.next()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   @Test

@@ -22,6 +22,7 @@ import io.kinfer.worker.status.StatusPublisher;
 import io.kinfer.worker.config.StreamsProperties;
 import io.kinfer.worker.config.TopicSetup;
 import io.kinfer.worker.config.WorkerConfig;
+import io.kinfer.worker.engine.EngineThreads;
 import io.kinfer.worker.engine.OnnxEngine;
 import io.kinfer.worker.http.WorkerHttpServer;
 import io.kinfer.worker.repository.ModelLoadException;
@@ -33,6 +34,8 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
@@ -56,6 +59,8 @@ public final class Worker implements AutoCloseable {
   private final StatusPublisher status;
   private final EngineHealth engineHealth;
   private WorkerHttpServer http;
+  /** Where batches run (inference.pipelined), or null when they run on the stream threads. */
+  private ExecutorService enginePool;
 
   private Worker(WorkerConfig config, OnnxEngine engine, KafkaStreams streams, MetricRegistry metrics,
       PlanRoutingTable routes, ModelLifecycle lifecycle, StatusPublisher status,
@@ -145,8 +150,14 @@ public final class Worker implements AutoCloseable {
           : (double) merging.batches() / merging.engineCalls());
       calls = merging;
     }
+    ExecutorService pool = config.getBoolean(WorkerConfig.INFERENCE_PIPELINED_CONFIG)
+        ? EngineThreads.start(config.getInt(WorkerConfig.NUM_STREAM_THREADS_CONFIG)) : null;
+    if (pool != null) {
+      opened.push(pool::shutdown); // after Streams has closed (pushed later, so closed first)
+    }
+    Executor engineThreads = pool != null ? pool : Runnable::run;
     Topology topology = InferenceTopology.build(topologyConfig, calls, routes, control, registry,
-        new PipelineMetrics(metrics), engineHealth);
+        new PipelineMetrics(metrics), engineHealth, engineThreads);
     KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, registryName));
     opened.push(() -> streams.close(Duration.ofSeconds(30)));
     streams.setUncaughtExceptionHandler(e -> {
@@ -158,6 +169,7 @@ public final class Worker implements AutoCloseable {
         workerId, engine.loaded(), config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG),
         config.maxBatchSize(), config.maxWaitMs(), config.mergeBatches() ? ", merged across stream threads" : "");
     Worker worker = new Worker(config, engine, streams, metrics, routes, lifecycle, status, engineHealth);
+    worker.enginePool = pool;
     try {
       worker.http = new WorkerHttpServer(config.getString(WorkerConfig.HTTP_HOST_CONFIG),
           config.getInt(WorkerConfig.HTTP_PORT_CONFIG), metrics, streams, worker.probe());
@@ -244,6 +256,9 @@ public final class Worker implements AutoCloseable {
     // group hands this worker's partitions to the others now, not after the session timeout.
     streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
         .withTimeout(Duration.ofSeconds(30)));
+    if (enginePool != null) {
+      enginePool.shutdown(); // Streams closed its tasks, which waited for their running batches
+    }
     status.close();
     lifecycle.close();
     engine.close();

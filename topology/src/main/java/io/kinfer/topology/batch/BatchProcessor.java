@@ -28,7 +28,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * exactly-once the input offset commits with the changelog); the in-memory index holds the same
  * requests so a dispatch needs no store reads, and is rebuilt from the store on start. A request
  * dispatched within the commit interval it arrived in never reaches the changelog
- * ({@link TransientTombstones}).
+ * ({@link TransientTombstones}). A dispatched batch stays in the store until the infer step has
+ * answered it (it deletes the entries then), and while a task's batch is at the engine
+ * ({@link BatchesInFlight}) the task's next one waits: the requests that arrive meanwhile join it.
  */
 public final class BatchProcessor implements Processor<String, BufferedRequest, String, Object> {
   private static final char SEP = '\u0000';
@@ -44,6 +46,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
   private final AdaptiveBatching adaptive;
   private final PipelineMetrics metrics;
   private final String workerId;
+  private final BatchesInFlight inFlight;
 
   private final Map<ModelVersion, WaitingRequests> groups = new HashMap<>();
   private ProcessorContext<String, Object> context;
@@ -55,10 +58,11 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
 
   /**
    * @param modelMaxBatch the most rows a version takes in one call (its model.json); caps every batch
+   * @param inFlight the tasks whose batch the infer step is running, shared with it
    */
   public BatchProcessor(String storeName, String inferChild, String rejectChild, Function<String, BatchPolicy> policies,
       ToIntFunction<ModelVersion> modelMaxBatch, Duration punctuateInterval, int maxBuffered, InferenceTimeEstimates estimates, AdaptiveBatching adaptive,
-      PipelineMetrics metrics, String workerId) {
+      PipelineMetrics metrics, String workerId, BatchesInFlight inFlight) {
     this.storeName = storeName;
     this.inferChild = inferChild;
     this.rejectChild = rejectChild;
@@ -70,6 +74,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     this.adaptive = adaptive;
     this.metrics = metrics;
     this.workerId = workerId;
+    this.inFlight = inFlight;
   }
 
   @Override
@@ -101,7 +106,7 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     buffered++;
     report(version.model(), 1);
     BatchPolicy policy = policy(version);
-    if (group.full(policy.maxBatchSize(), policy.maxBatchElements())) {
+    if (!atEngine() && group.full(policy.maxBatchSize(), policy.maxBatchElements())) {
       dispatch(version, group, policy, context.currentSystemTimeMs());
     }
   }
@@ -111,12 +116,16 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
       WaitingRequests group = entry.getValue();
       BatchPolicy policy = policy(entry.getKey());
       long expected = estimates.expectedMillis(entry.getKey());
-      while (group.size() > 0 && policy.decide(group.size(), group.full(policy.maxBatchSize(),
+      while (group.size() > 0 && !atEngine() && policy.decide(group.size(), group.full(policy.maxBatchSize(),
           policy.maxBatchElements()), group.waitingSinceMs(nowMs, expected), group.earliestDeadlineMs(), nowMs, expected) == 0) {
         dispatch(entry.getKey(), group, policy, nowMs);
       }
       group.checked();
     }
+  }
+
+  private boolean atEngine() {
+    return inFlight.holds(context.taskId());
   }
 
   /**
@@ -134,16 +143,18 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
       metrics.batchLimits(version, policy.maxBatchSize(), policy.maxWaitMs());
     }
     List<BufferedRequest> requests = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
     for (WaitingRequests.Entry entry : group.take(policy.maxBatchSize(), policy.maxBatchElements())) {
-      // put(key, null) deletes like delete(key) but does not decode the old value back.
-      store.put(entry.storeKey(), null);
       requests.add(entry.request());
+      keys.add(entry.storeKey());
     }
     buffered -= requests.size();
     report(version.model(), -requests.size());
     if (!requests.isEmpty()) {
-      long started = System.nanoTime(); // the forward runs the batch: the stream thread's clock stands still meanwhile
-      context.forward(new Record<>(version.toString(), new Batch(version, requests, nowMs), nowMs), inferChild);
+      // Unless inference runs on an engine thread, the forward runs the batch: the stream thread's
+      // clock stands still meanwhile.
+      long started = System.nanoTime();
+      context.forward(new Record<>(version.toString(), new Batch(version, requests, keys, nowMs), nowMs), inferChild);
       group.dispatched(nowMs, nowMs + (System.nanoTime() - started) / 1_000_000);
     }
   }

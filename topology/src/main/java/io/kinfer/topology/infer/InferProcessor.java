@@ -13,12 +13,20 @@ import io.kinfer.topology.batch.InferenceTimeEstimates;
 import io.kinfer.topology.errors.DeadLetters;
 import io.kinfer.topology.publish.ResponseHeaders;
 import io.kinfer.topology.publish.Responses;
+import io.kinfer.topology.batch.BatchesInFlight;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +35,14 @@ import org.slf4j.LoggerFactory;
  * EXPIRED for requests past their deadline (not inferred), OK or ERROR for the rest (an ERROR also
  * leaves a dead-letter copy; a failing batch is isolated by {@link FailureIsolation}). Requests
  * sampled for shadow versions are then handed to the shadow step with their primary outcome.
+ *
+ * <p>The engine call runs on {@code engineThreads}, so the stream thread goes on reading, buffering
+ * and committing while a batch runs (with one thread the exactly-once commit after each batch left
+ * the engine idle). The answers are forwarded from the stream thread (a punctuator looks for the
+ * finished run), and only then are the batch's requests deleted from the buffer store: a commit
+ * taken while the batch runs still holds them, so a crash re-runs them and loses nothing, and a
+ * task closed meanwhile (rebalance) drops the run unanswered for its next owner. A direct executor
+ * runs the batch inside {@link #process}, as topology tests do.
  */
 public final class InferProcessor implements Processor<String, Batch, Object, Object> {
   private static final Logger LOG = LoggerFactory.getLogger(InferProcessor.class);
@@ -41,11 +57,34 @@ public final class InferProcessor implements Processor<String, Batch, Object, Ob
   private final String requestsTopic;
   private final FailureIsolation isolation;
   private final EngineHealth health;
+  private final String storeName;
+  private final BatchesInFlight inFlight;
+  private final Executor engineThreads;
+  private final Duration checkInterval;
   private ProcessorContext<Object, Object> context;
+  private KeyValueStore<String, BufferedRequest> store;
+  /** The batch at the engine, or null. */
+  private Running running;
 
+  /** A batch handed to the engine at {@code startedMs}; {@code live} are its unexpired requests. */
+  private record Running(Batch batch, List<BufferedRequest> live, long startedMs, CompletableFuture<BatchResult> result) {}
+
+  /** How long closing a task waits for its running batch before dropping it anyway. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
+  /**
+   * @param storeName the batch step's buffer store: answered requests are deleted from it here
+   * @param engineThreads where engine calls run; {@code Runnable::run} runs them on the stream thread
+   * @param checkInterval how often the stream thread looks for a finished run
+   */
   public InferProcessor(InferenceTimeEstimates estimates, AdaptiveBatching adaptive, PipelineMetrics metrics,
       String workerId, String publishChild, String shadowChild, String deadLetterChild, String requestsTopic,
-      FailureIsolation isolation, EngineHealth health) {
+      FailureIsolation isolation, EngineHealth health, String storeName, BatchesInFlight inFlight,
+      Executor engineThreads, Duration checkInterval) {
+    this.storeName = storeName;
+    this.inFlight = inFlight;
+    this.engineThreads = engineThreads;
+    this.checkInterval = checkInterval;
     this.publishChild = publishChild;
     this.shadowChild = shadowChild;
     this.deadLetterChild = deadLetterChild;
@@ -61,10 +100,17 @@ public final class InferProcessor implements Processor<String, Batch, Object, Ob
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
+    this.store = context.getStateStore(storeName);
+    inFlight.finished(context.taskId()); // a previous incarnation of this task may have been closed without close()
+    context.schedule(checkInterval, PunctuationType.WALL_CLOCK_TIME, now -> answerIfDone());
   }
 
   @Override
   public void process(Record<String, Batch> record) {
+    if (running != null) { // the batch step holds a task's next batch back (BatchesInFlight)
+      throw new IllegalStateException("Task " + context.taskId() + " dispatched a batch of " + record.value().version()
+          + " while its batch of " + running.batch().version() + " is at the engine: answers would leave out of order");
+    }
     Batch batch = record.value();
     long now = context.currentSystemTimeMs();
     List<BufferedRequest> live = new ArrayList<>(batch.requests().size());
@@ -73,7 +119,39 @@ public final class InferProcessor implements Processor<String, Batch, Object, Ob
         live.add(request);
       }
     }
-    BatchResult result = live.isEmpty() ? null : run(batch.version(), live);
+    CompletableFuture<BatchResult> result = live.isEmpty() ? CompletableFuture.completedFuture(null)
+        : CompletableFuture.supplyAsync(() -> run(batch.version(), live), engineThreads);
+    running = new Running(batch, live, now, result);
+    inFlight.started(context.taskId());
+    answerIfDone();
+  }
+
+  private void answerIfDone() {
+    Running done = running;
+    if (done == null || !done.result().isDone()) {
+      return;
+    }
+    running = null;
+    inFlight.finished(context.taskId());
+    BatchResult result;
+    try {
+      result = done.result().join();
+    } catch (CompletionException e) { // a bug, not an engine failure (those are outcomes): fail the thread as before
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+    answer(done.batch(), done.live(), done.startedMs(), result);
+    for (String key : done.batch().storeKeys()) {
+      store.put(key, null); // deletes like delete(key) but does not decode the old value back
+    }
+  }
+
+  private void answer(Batch batch, List<BufferedRequest> live, long now, BatchResult result) {
     // Answers go out in the batch's (arrival) order, expired ones included: a consumer that keeps
     // the latest answer per key must not see an older request's answer last.
     long inferenceMicros = result == null ? 0 : TimeUnit.NANOSECONDS.toMicros(result.engineNanos());
@@ -110,6 +188,28 @@ public final class InferProcessor implements Processor<String, Batch, Object, Ob
       context.forward(new Record<Object, Object>(batch.version().toString(),
           new ShadowWork(batch.version(), shadowed, shadowedOutcomes, inferenceMicros), now), shadowChild);
     }
+  }
+
+  @Override
+  public void close() {
+    Running dropped = running;
+    running = null;
+    if (dropped == null) {
+      return;
+    }
+    inFlight.finished(context.taskId());
+    try { // the engine call cannot be interrupted; wait so a task taken over here does not overlap it
+      dropped.result().get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      LOG.warn("Closing task {} while its batch of {} on {} still runs after {}", context.taskId(),
+          dropped.live().size(), dropped.batch().version(), CLOSE_WAIT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException e) {
+      // dropped either way: the next owner runs the batch again
+    }
+    LOG.info("Task {} closed with a batch of {} at the engine: left unanswered in its buffer for the task's next owner",
+        context.taskId(), dropped.batch().requests().size());
   }
 
   /** One isolated engine run of the live requests, with its health and timing bookkeeping. */

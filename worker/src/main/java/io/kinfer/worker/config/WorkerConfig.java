@@ -103,6 +103,11 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String MERGE_BATCHES_CONFIG = "merge.batches";
   static final String MERGE_BATCHES_DOC = "Merge batches that several stream threads hand to the engine at the same time into"
       + " one engine call per model version (no added wait). Unset: false on CPU, true with device=cuda (GPU preset).";
+  public static final String INFERENCE_PIPELINED_CONFIG = "inference.pipelined";
+  static final String INFERENCE_PIPELINED_DOC = "Run each batch on an engine thread (one per stream thread) while the stream thread goes"
+      + " on reading, buffering and committing; a task still has one batch at the engine at a time, and the requests"
+      + " that arrive meanwhile form its next one. false runs batches on the stream thread, which then idles the"
+      + " engine during every exactly-once commit.";
   public static final String MAX_BUFFERED_CONFIG = "max.buffered.requests";
   static final String MAX_BUFFERED_DOC = "Requests buffered per stream task above which new ones are answered REJECTED.";
   public static final String NUM_STREAM_THREADS_CONFIG = "num.stream.threads";
@@ -151,6 +156,7 @@ public final class WorkerConfig extends AbstractConfig {
       .define(MAX_BATCH_ELEMENTS_CONFIG, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM, MAX_BATCH_ELEMENTS_DOC)
       .define(MAX_WAIT_MS_CONFIG, Type.LONG, 5L, Range.between(0, 60_000), Importance.HIGH, MAX_WAIT_MS_DOC)
       .define(MERGE_BATCHES_CONFIG, Type.BOOLEAN, false, Importance.LOW, MERGE_BATCHES_DOC)
+      .define(INFERENCE_PIPELINED_CONFIG, Type.BOOLEAN, true, Importance.LOW, INFERENCE_PIPELINED_DOC)
       .define(LATENCY_TARGET_MS_CONFIG, Type.LONG, 0L, Range.between(0, 60_000), Importance.MEDIUM,
           LATENCY_TARGET_MS_DOC)
       .define(MAX_BUFFERED_CONFIG, Type.INT, 20_000, Range.atLeast(1), Importance.MEDIUM, MAX_BUFFERED_DOC)
