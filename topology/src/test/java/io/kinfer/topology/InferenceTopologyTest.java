@@ -60,6 +60,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class InferenceTopologyTest {
   private static final ModelVersion MLP_1 = new ModelVersion("mlp", "1");
@@ -132,31 +133,34 @@ class InferenceTopologyTest {
   }
 
   @Test
+  @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a dispatch while its batch runs would wait for ever here
   void shouldGoOnBufferingWhileABatchRunsOnAnEngineThreadAndDeleteItsRequestsOnlyOnceAnswered() {
     Deque<Runnable> engineThread = new ArrayDeque<>();
-    start(new TopologyConfig(Topics.defaults(), 2, Duration.ofMillis(10), 1000, "w1"), engineThread::add);
+    start(new TopologyConfig(Topics.defaults(), 4, Duration.ofMillis(10), 1000, "w1"), engineThread::add);
     KeyValueStore<String, ?> buffer = driver.getKeyValueStore(InferenceTopology.BATCH_STORE);
-    send(request("r0", "mlp", 0));
-    send(request("r1", "mlp", 1));
-    assertThat(engineThread).as("a full batch goes to the engine thread").hasSize(1);
-    assertThat(count(buffer)).as("a commit while it runs keeps its requests: a crash re-runs them").isEqualTo(2);
-
-    for (int i = 2; i < 5; i++) {
+    for (int i = 0; i < 4; i++) {
       send(request("r" + i, "mlp", i));
     }
+    assertThat(engineThread).as("a full batch goes to the engine thread").hasSize(1);
+    assertThat(count(buffer)).as("a commit while it runs keeps its requests: a crash re-runs them").isEqualTo(4);
+
+    for (int i = 4; i < 7; i++) {
+      send(request("r" + i, "mlp", i));
+    }
+    driver.advanceWallClockTime(Duration.ofMillis(20)); // r4..r6 are due, but their task's batch runs
     assertThat(engineThread).as("the task's next batch waits for the running one").hasSize(1);
     engineThread.poll().run();
     assertThat(predictions.isEmpty()).as("answers leave from the stream thread, not the engine's").isTrue();
 
-    for (int check = 0; check < 6; check++) { // each check answers what ran, and may form the next batch
+    for (int check = 0; check < 4; check++) { // each check answers what ran, and may form the next batch
       driver.advanceWallClockTime(Duration.ofMillis(10));
       while (!engineThread.isEmpty()) {
         engineThread.poll().run();
       }
     }
     assertThat(predictions.readValuesToList()).extracting(InferenceResponse::getId)
-        .containsExactly("r0", "r1", "r2", "r3", "r4");
-    assertThat(engine.batchSizes).containsExactly(2, 2, 1);
+        .containsExactly("r0", "r1", "r2", "r3", "r4", "r5", "r6");
+    assertThat(engine.batchSizes).containsExactly(4, 3);
     assertThat(count(buffer)).isZero();
   }
 

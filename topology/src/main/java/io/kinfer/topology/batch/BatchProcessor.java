@@ -30,7 +30,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * dispatched within the commit interval it arrived in never reaches the changelog
  * ({@link TransientTombstones}). A dispatched batch stays in the store until the infer step has
  * answered it (it deletes the entries then), and while a task's batch is at the engine
- * ({@link BatchesInFlight}) the task's next one waits: the requests that arrive meanwhile join it.
+ * ({@link BatchesInFlight}) the task's next one waits, so the requests that arrive meanwhile join
+ * it, until enough wait to fill the look-ahead: that batch goes at once and the stream thread waits
+ * for the running one (reading no further ahead: under overload the excess stays in Kafka).
  */
 public final class BatchProcessor implements Processor<String, BufferedRequest, String, Object> {
   private static final char SEP = '\u0000';
@@ -106,7 +108,9 @@ public final class BatchProcessor implements Processor<String, BufferedRequest, 
     buffered++;
     report(version.model(), 1);
     BatchPolicy policy = policy(version);
-    if (!atEngine() && group.full(policy.maxBatchSize(), policy.maxBatchElements())) {
+    // Full: dispatched even while the task's batch runs (the infer step then waits for that one),
+    // so a task never reads further ahead than its look-ahead: backpressure is Kafka's lag.
+    if (group.full(policy.maxBatchSize(), policy.maxBatchElements())) {
       dispatch(version, group, policy, context.currentSystemTimeMs());
     }
   }

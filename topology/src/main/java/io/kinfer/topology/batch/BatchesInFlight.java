@@ -8,7 +8,7 @@ import org.apache.kafka.streams.processor.TaskId;
  * The stream tasks whose batch is at the engine right now. The infer step marks a task while its
  * batch runs on an engine thread; the batch step holds that task's next batch back meanwhile, so
  * the requests that arrive during a run join the next batch (as they did when the run blocked the
- * stream thread) and a task's answers leave in the order its batches were formed.
+ * stream thread), unless they already fill the look-ahead.
  */
 public final class BatchesInFlight {
   private final Set<TaskId> tasks = ConcurrentHashMap.newKeySet();

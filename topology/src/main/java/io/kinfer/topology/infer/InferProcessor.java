@@ -107,9 +107,12 @@ public final class InferProcessor implements Processor<String, Batch, Object, Ob
 
   @Override
   public void process(Record<String, Batch> record) {
-    if (running != null) { // the batch step holds a task's next batch back (BatchesInFlight)
-      throw new IllegalStateException("Task " + context.taskId() + " dispatched a batch of " + record.value().version()
-          + " while its batch of " + running.batch().version() + " is at the engine: answers would leave out of order");
+    if (running != null) {
+      // The batch step sends a full look-ahead on while the task's batch runs: waiting for it here
+      // stops the stream thread reading, so under overload Kafka holds the excess as lag instead of
+      // the heap, and the answers still leave in batch order.
+      running.result().handle((r, e) -> null).join();
+      answerIfDone();
     }
     Batch batch = record.value();
     long now = context.currentSystemTimeMs();
