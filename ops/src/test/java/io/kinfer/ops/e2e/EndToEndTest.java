@@ -34,9 +34,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.GroupType;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The whole path on a real broker: Avro requests in, batched ONNX Runtime, predictions out. */
@@ -47,8 +50,10 @@ class EndToEndTest {
 
   @TempDir Path dir;
 
-  @Test
-  void shouldAnswerEveryRequestExactlyOnceWithTheModelsOutput() throws Exception {
+  /** Both of Kafka 4.4's rebalance protocols: the classic one and the broker-driven streams one (KIP-1071). */
+  @ParameterizedTest(name = "group.protocol={0}")
+  @ValueSource(strings = {"classic", "streams"})
+  void shouldAnswerEveryRequestExactlyOnceWithTheModelsOutput(String groupProtocol) throws Exception {
     Path models = dir.resolve("models");
     SampleModels.writeAll(models);
     try (TestKafka kafka = TestKafka.start();
@@ -65,7 +70,8 @@ class EndToEndTest {
           WorkerConfig.STATE_DIR_CONFIG, dir.resolve("state").toString(),
           WorkerConfig.WORKER_ID_CONFIG, "e2e-worker",
           WorkerConfig.MAX_BATCH_SIZE_CONFIG, 32,
-          WorkerConfig.HTTP_PORT_CONFIG, 0));
+          WorkerConfig.HTTP_PORT_CONFIG, 0,
+          WorkerConfig.KAFKA_PREFIX + StreamsConfig.GROUP_PROTOCOL_CONFIG, groupProtocol));
       RestSchemaRegistryClient client = new RestSchemaRegistryClient(registry.url());
       RequestFactory factory = new RequestFactory("e2e", 99);
       Map<String, InferenceResponse> answers = new ConcurrentHashMap<>();
@@ -88,6 +94,12 @@ class EndToEndTest {
         assertThat(tracker.foreign()).isZero();
         assertThat(tracker.statuses()).containsExactly(Map.entry(Status.OK, (long) REQUESTS));
         assertThat(tracker.meanBatchSize()).isGreaterThan(1.0);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+          String group = config.getString(WorkerConfig.APPLICATION_ID_CONFIG);
+          assertThat(admin.listGroups().all().get()).filteredOn(g -> g.groupId().equals(group))
+              .as("the group runs the protocol asked for").singleElement()
+              .satisfies(g -> assertThat(g.type()).contains(GroupType.parse(groupProtocol)));
+        }
 
         HttpResponse<String> health = http(worker, "/health");
         assertThat(health.statusCode()).isEqualTo(200);

@@ -358,7 +358,9 @@ public final class WorkerConfig extends AbstractConfig {
   private Map<String, Object> clientConfig(java.util.Set<String> known) {
     Map<String, Object> out = new HashMap<>();
     kafkaPassthrough().forEach((k, v) -> {
-      if (known.contains(k)) {
+      // Streams' group.protocol (classic|streams) is not the consumer's (classic|consumer); the
+      // worker's plain consumers assign partitions and need no group protocol at all.
+      if (known.contains(k) && !k.equals(org.apache.kafka.streams.StreamsConfig.GROUP_PROTOCOL_CONFIG)) {
         out.put(k, v);
       }
     });

@@ -107,6 +107,8 @@ class WorkerConfigTest {
         "kafka.config.providers", "file",
         "kafka.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider"));
     assertThat(config.kafkaPassthrough()).as("a plugin's own keys pass too").hasSize(8);
+    assertThat(config.consumerConfig()).as("Streams' group.protocol=streams is no consumer's value (classic|consumer)")
+        .doesNotContainKey("group.protocol").containsEntry("security.protocol", "SASL_SSL");
   }
 
   /**
