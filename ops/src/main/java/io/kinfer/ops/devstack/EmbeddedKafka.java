@@ -62,8 +62,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     this.scramUsers = Map.copyOf(scramUsers);
     this.deleteOnClose = dataDir == null;
     this.logDir = dataDir == null ? Files.createTempDirectory("kinfer-kafka") : dataDir;
-    this.port = port == 0 ? freePort() : port;
-    this.controllerPort = freePort();
+    this.port = port == 0 ? freePort(-1) : port;
+    // Not the client port: the OS may hand a just-closed ephemeral port out again.
+    this.controllerPort = freePort(this.port);
     this.extraConfig = Map.copyOf(extraConfig);
   }
 
@@ -202,10 +203,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
+  private static int freePort(int other) throws IOException {
+    while (true) {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        socket.setReuseAddress(true);
+        if (socket.getLocalPort() != other) {
+          return socket.getLocalPort();
+        }
+      }
     }
   }
 }
