@@ -2,6 +2,7 @@ package io.kinfer.worker.config;
 
 import com.codahale.metrics.SharedMetricRegistries;
 import io.kinfer.topology.errors.DeadLetterHandler;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -9,6 +10,10 @@ import org.apache.kafka.streams.StreamsConfig;
 
 /** Turns the worker's typed config into Kafka Streams client properties (a pure function). */
 public final class StreamsProperties {
+  /** Default session timeout of the main consumer under the classic protocol. */
+  public static final int CLASSIC_SESSION_TIMEOUT_MS = 6_000;
+  public static final int CLASSIC_HEARTBEAT_INTERVAL_MS = 1_500;
+
   private StreamsProperties() {}
 
   public static Properties of(WorkerConfig config, String metricsRegistryName) {
@@ -39,7 +44,17 @@ public final class StreamsProperties {
     // Plans are written in transactions (with their history record): the control topic's global
     // consumer must not see a plan whose transaction aborted, under at_least_once too.
     p.put(StreamsConfig.globalConsumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
-    p.putAll(config.kafkaPassthrough());
+    Map<String, Object> passthrough = config.kafkaPassthrough();
+    if (!"streams".equals(passthrough.get(StreamsConfig.GROUP_PROTOCOL_CONFIG))) {
+      // Classic protocol: a killed or stalled member keeps its partitions until the session timeout
+      // (45 s by default) ends; 6 s is the broker's default minimum, and the heartbeat at a quarter of
+      // it lets one be lost. Measured by ops bench --scale (docs/BENCHMARKS.md); the trade-off (a GC
+      // pause or network blip over 6 s now costs a rebalance) is in docs/CONFIGURATION.md. Under the
+      // streams protocol the broker's group settings decide instead.
+      p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, CLASSIC_SESSION_TIMEOUT_MS);
+      p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, CLASSIC_HEARTBEAT_INTERVAL_MS);
+    }
+    p.putAll(passthrough);
     return p;
   }
 }

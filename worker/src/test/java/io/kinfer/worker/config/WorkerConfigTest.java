@@ -132,6 +132,26 @@ class WorkerConfigTest {
   }
 
   /**
+   * A killed member holds its partitions until the session timeout: the classic protocol's 45 s
+   * default stalled them 47 s in ops bench --scale, 6 s gave 13 s. The streams protocol refuses
+   * client-side timeouts (the broker's group config decides), so none are set there.
+   */
+  @Test
+  void shouldDetectADeadMemberWithinSixSecondsUnderTheClassicProtocolAndLeaveTheStreamsProtocolToTheBroker() {
+    Map<String, Object> classic = new StreamsConfig(StreamsProperties.of(new WorkerConfig(Map.of()), "test-registry"))
+        .getMainConsumerConfigs("g", "c", 0);
+    assertThat(classic).containsEntry("session.timeout.ms", 6_000).containsEntry("heartbeat.interval.ms", 1_500);
+
+    WorkerConfig longer = new WorkerConfig(Map.of("kafka.session.timeout.ms", "45000"));
+    assertThat(new StreamsConfig(StreamsProperties.of(longer, "test-registry")).getMainConsumerConfigs("g", "c", 0))
+        .containsEntry("session.timeout.ms", "45000");
+
+    WorkerConfig streams = new WorkerConfig(Map.of("kafka.group.protocol", "streams"));
+    assertThat(StreamsProperties.of(streams, "test-registry"))
+        .doesNotContainKeys("session.timeout.ms", "heartbeat.interval.ms");
+  }
+
+  /**
    * deploy/k8s sets the pod name as KINFER_KAFKA_MAIN_CONSUMER_GROUP_INSTANCE_ID: static membership
    * for each stream thread's main consumer (Streams appends the thread index), and for no other
    * consumer of the worker (status reader, restore, global control-topic consumer).
