@@ -11,7 +11,7 @@ import java.util.Properties;
 
 /**
  * A measured process in a JVM of its own, as it runs in production: its heap, GC and JIT are not
- * shared with the broker and the load generator of the bench JVM. Output goes to a log file.
+ * shared with the broker and the load generator of the bench JVM. Output is appended to a log file.
  */
 final class ChildJvm implements AutoCloseable {
   private final Process process;
@@ -32,7 +32,7 @@ final class ChildJvm implements AutoCloseable {
     command.addAll(jvmOptions);
     command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"), main.getName()));
     command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().put("ORT_DISABLE_TELEMETRY", "1");
     return new ChildJvm(builder.start(), log);
   }

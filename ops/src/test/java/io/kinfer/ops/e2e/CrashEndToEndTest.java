@@ -3,8 +3,10 @@ package io.kinfer.ops.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kinfer.ops.bench.WorkerProcess;
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
+import io.kinfer.ops.load.Settled;
 import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
 import io.kinfer.schemas.Status;
@@ -39,10 +41,7 @@ class CrashEndToEndTest {
         WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url(),
         WorkerConfig.MODEL_REPOSITORY_CONFIG, models.toString(),
         WorkerConfig.STATE_DIR_CONFIG, dir.resolve("state").toString(),
-        WorkerConfig.APPLICATION_ID_CONFIG, "crash-test",
-        // A killed member is noticed after the session timeout; keep it at the broker's minimum.
-        "kafka.consumer.session.timeout.ms", 6000,
-        "kafka.consumer.heartbeat.interval.ms", 1000);
+        WorkerConfig.APPLICATION_ID_CONFIG, "crash-test");
   }
 
   /** What a crash scenario works with: the tracker, the load generator and the workers' settings. */
@@ -72,20 +71,20 @@ class CrashEndToEndTest {
   void shouldLoseAndDuplicateNothingWhenTheWorkerIsKilledThreeTimes() throws Exception {
     int total = 50_000;
     withStack("kill", (tracker, generator, config) -> {
-      ChildWorker worker = ChildWorker.start(dir, "kill-0", config);
+      WorkerProcess worker = WorkerProcess.start(dir, "kill-0", config);
       await().atMost(Duration.ofSeconds(90)).until(worker::ready);
       Thread load = new Thread(() -> generator.run(0, total, 2_500), "crash-load");
       load.start();
       for (int kill = 1; kill <= 3; kill++) {
         long threshold = kill * 10_000L;
-        ChildWorker victim = worker;
+        WorkerProcess victim = worker;
         await().atMost(Duration.ofMinutes(2)).until(() -> tracker.answered() >= threshold || !victim.alive());
         assertThat(victim.alive()).as("worker died on its own; see " + victim.log()).isTrue();
         victim.kill();
-        worker = ChildWorker.start(dir, "kill-" + kill, config);
+        worker = WorkerProcess.start(dir, "kill-" + kill, config);
       }
       load.join();
-      try (ChildWorker last = worker) {
+      try (WorkerProcess last = worker) {
         await().atMost(Duration.ofMinutes(3)).until(() -> tracker.answered() >= total);
         // Late duplicates would have arrived by the time every request is committed.
         Settled.untilNoneInFlight((String) config.get(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG), "crash-test", Topics.DEFAULT_REQUESTS, Topics.DEFAULT_PREDICTIONS, tracker,
@@ -101,8 +100,8 @@ class CrashEndToEndTest {
   void shouldLoseNothingWhenTheWorkerIsStoppedWithSigtermUnderLoad() throws Exception {
     int total = 12_000;
     withStack("term", (tracker, generator, config) -> {
-      try (ChildWorker first = ChildWorker.start(dir, "term-a", config);
-          ChildWorker second = ChildWorker.start(dir, "term-b", config)) {
+      try (WorkerProcess first = WorkerProcess.start(dir, "term-a", config);
+          WorkerProcess second = WorkerProcess.start(dir, "term-b", config)) {
         await().atMost(Duration.ofSeconds(90)).until(() -> first.ready() && second.ready());
         Thread load = new Thread(() -> generator.run(0, total, 2_000), "term-load");
         load.start();

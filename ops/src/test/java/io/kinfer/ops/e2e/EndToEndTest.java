@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
+import io.kinfer.ops.load.Settled;
 import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
 import io.kinfer.schemas.InferenceResponse;

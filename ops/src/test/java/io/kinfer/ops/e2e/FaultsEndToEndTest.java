@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.kinfer.ops.devstack.EmbeddedKafka;
+import io.kinfer.ops.bench.WorkerProcess;
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
+import io.kinfer.ops.load.Settled;
 import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;
@@ -60,9 +62,7 @@ class FaultsEndToEndTest {
           WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url(),
           WorkerConfig.MODEL_REPOSITORY_CONFIG, models.toString(),
           WorkerConfig.STATE_DIR_CONFIG, dir.resolve("state").toString(),
-          WorkerConfig.APPLICATION_ID_CONFIG, name,
-          "kafka.consumer.session.timeout.ms", 6000,
-          "kafka.consumer.heartbeat.interval.ms", 1000);
+          WorkerConfig.APPLICATION_ID_CONFIG, name);
       try (PredictionTracker tracker = new PredictionTracker(kafka.bootstrapServers(), client, Topics.DEFAULT_PREDICTIONS,
               factory, null);
           LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, Topics.DEFAULT_REQUESTS, factory)) {
@@ -85,9 +85,9 @@ class FaultsEndToEndTest {
   @Test
   void shouldStayExactlyOnceWhenScalingOutAndBackIn() throws Exception {
     run("scale", f -> {
-      try (ChildWorker first = ChildWorker.start(f.dir(), "scale-a", f.config())) {
+      try (WorkerProcess first = WorkerProcess.start(f.dir(), "scale-a", f.config())) {
         f.awaitAnswered(TOTAL / 4);
-        try (ChildWorker second = ChildWorker.start(f.dir(), "scale-b", f.config())) {
+        try (WorkerProcess second = WorkerProcess.start(f.dir(), "scale-b", f.config())) {
           await().atMost(Duration.ofSeconds(90)).until(second::ready);
           f.awaitAnswered(TOTAL / 2);
           second.terminate();
@@ -101,8 +101,8 @@ class FaultsEndToEndTest {
   @Test
   void shouldFenceAStalledWorkerSoItCannotWriteDuplicates() throws Exception {
     run("stall", f -> {
-      try (ChildWorker stalled = ChildWorker.start(f.dir(), "stall-a", f.config());
-          ChildWorker other = ChildWorker.start(f.dir(), "stall-b", f.config())) {
+      try (WorkerProcess stalled = WorkerProcess.start(f.dir(), "stall-a", f.config());
+          WorkerProcess other = WorkerProcess.start(f.dir(), "stall-b", f.config())) {
         await().atMost(Duration.ofSeconds(90)).until(() -> stalled.ready() && other.ready());
         f.awaitAnswered(TOTAL / 4);
         stalled.pause();
@@ -118,7 +118,7 @@ class FaultsEndToEndTest {
   @Test
   void shouldRecoverFromABrokerRestartWithoutManualAction() throws Exception {
     run("restart", f -> {
-      try (ChildWorker worker = ChildWorker.start(f.dir(), "restart-a", f.config())) {
+      try (WorkerProcess worker = WorkerProcess.start(f.dir(), "restart-a", f.config())) {
         await().atMost(Duration.ofSeconds(90)).until(worker::ready);
         f.awaitAnswered(TOTAL / 4);
         f.kafka().stop();

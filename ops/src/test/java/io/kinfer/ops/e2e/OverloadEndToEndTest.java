@@ -3,8 +3,10 @@ package io.kinfer.ops.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kinfer.ops.bench.WorkerProcess;
 import io.kinfer.ops.load.LoadGenerator;
 import io.kinfer.ops.load.PredictionTracker;
+import io.kinfer.ops.load.Settled;
 import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.ops.registry.EmbeddedSchemaRegistry;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;
@@ -54,7 +56,7 @@ class OverloadEndToEndTest {
       try (PredictionTracker tracker = new PredictionTracker(kafka.bootstrapServers(), client,
               Topics.DEFAULT_PREDICTIONS, factory, null);
           LoadGenerator generator = new LoadGenerator(kafka.bootstrapServers(), client, Topics.DEFAULT_REQUESTS, factory);
-          ChildWorker worker = ChildWorker.start(dir, "overload", config, "-Xmx1g")) {
+          WorkerProcess worker = WorkerProcess.start(dir, "overload", config, "-Xmx1g")) {
         await().atMost(Duration.ofSeconds(90)).until(worker::ready);
 
         // Capacity: how fast the warmed-up worker drains a backlog, measured in this run on this machine.
@@ -73,7 +75,7 @@ class OverloadEndToEndTest {
         load.start();
         double maxHeap = 0;
         while (System.currentTimeMillis() - overloadStart < OVERLOAD_SECONDS * 1000L) {
-          maxHeap = Math.max(maxHeap, worker.heapUsedBytes());
+          maxHeap = Math.max(maxHeap, heapUsedBytes(worker));
           assertThat(worker.alive()).as("worker alive under overload; see " + worker.log()).isTrue();
           Thread.sleep(1000); // the sampling period of the heap, not a wait for anything
         }
@@ -96,5 +98,15 @@ class OverloadEndToEndTest {
         assertThat(tracker.duplicates()).isZero();
       }
     }
+  }
+
+  /** Heap in use now, from the worker's own /metrics. */
+  private static double heapUsedBytes(WorkerProcess worker) throws java.io.IOException, InterruptedException {
+    String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + worker.httpPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    return PrometheusText.parse(body).entrySet().stream()
+        .filter(e -> e.getKey().startsWith("jvm_memory_used_bytes{") && e.getKey().contains("area=\"heap\""))
+        .mapToDouble(Map.Entry::getValue).sum();
   }
 }

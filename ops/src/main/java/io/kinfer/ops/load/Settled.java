@@ -1,8 +1,5 @@
-package io.kinfer.ops.e2e;
+package io.kinfer.ops.load;
 
-import static org.awaitility.Awaitility.await;
-
-import io.kinfer.ops.load.PredictionTracker;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,16 +16,30 @@ import org.apache.kafka.common.TopicPartition;
  * answers, so nothing more will be written for them), and the tracker has read the answer topic up
  * to its last committed offset. A late duplicate would then already have been counted.
  */
-final class Settled {
+public final class Settled {
   private Settled() {}
 
-  static void untilNoneInFlight(String bootstrapServers, String groupId, String requestTopic, String answerTopic,
+  public static void untilNoneInFlight(String bootstrapServers, String groupId, String requestTopic, String answerTopic,
       PredictionTracker tracker, Duration atMost) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
-      await().atMost(atMost).pollInterval(Duration.ofMillis(200)).until(() -> committedToEnd(admin, groupId, requestTopic));
+      long deadline = System.nanoTime() + atMost.toNanos();
+      poll("the group " + groupId + " to commit every request", deadline, 200, () -> committedToEnd(admin, groupId, requestTopic));
       Map<TopicPartition, Long> end = endOffsets(admin, answerTopic, IsolationLevel.READ_COMMITTED);
-      await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> end.entrySet().stream()
-          .allMatch(e -> tracker.positions().getOrDefault(e.getKey(), -1L) >= e.getValue()));
+      poll("the tracker to read " + answerTopic + " to its last committed offset", deadline, 100,
+          () -> end.entrySet().stream().allMatch(e -> tracker.positions().getOrDefault(e.getKey(), -1L) >= e.getValue()));
+    }
+  }
+
+  private interface Check {
+    boolean done() throws Exception;
+  }
+
+  private static void poll(String what, long deadlineNanos, long periodMs, Check check) throws Exception {
+    while (!check.done()) {
+      if (System.nanoTime() > deadlineNanos) {
+        throw new IllegalStateException("Timed out waiting for " + what);
+      }
+      Thread.sleep(periodMs); // the period of a poll of the broker's state, not a wait for an event
     }
   }
 
