@@ -23,6 +23,7 @@ public final class LoadGenerator implements AutoCloseable {
   private final RequestFactory factory;
   private final AtomicLong sent = new AtomicLong();
   private final AtomicReference<Exception> failure = new AtomicReference<>();
+  private volatile boolean stopped;
 
   public LoadGenerator(String bootstrapServers, SchemaRegistry registry, String topic, RequestFactory factory) {
     this(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), registry, topic, factory);
@@ -40,11 +41,15 @@ public final class LoadGenerator implements AutoCloseable {
     this.factory = factory;
   }
 
-  /** Sends requests [from, from+count) at {@code ratePerSecond}; returns when all are acknowledged. */
-  public void run(long from, long count, double ratePerSecond) {
+  /**
+   * Sends requests [from, from+count) at {@code ratePerSecond}, or fewer when {@link #stop} is
+   * called; returns how many it sent, once all of them are acknowledged.
+   */
+  public long run(long from, long count, double ratePerSecond) {
     long startNanos = System.nanoTime();
     long startMs = System.currentTimeMillis();
-    for (long i = 0; i < count; i++) {
+    long i = 0;
+    for (; i < count && !stopped; i++) {
       long timestamp = System.currentTimeMillis();
       if (ratePerSecond > 0) {
         long dueNanos = startNanos + (long) (i * 1e9 / ratePerSecond);
@@ -68,6 +73,12 @@ public final class LoadGenerator implements AutoCloseable {
     if (failure.get() != null) {
       throw new IllegalStateException("Producing requests failed: " + failure.get().getMessage(), failure.get());
     }
+    return i;
+  }
+
+  /** Ends a running {@link #run} after the request it is sending (an open-ended load of unknown length). */
+  public void stop() {
+    stopped = true;
   }
 
   public long sent() {

@@ -49,6 +49,11 @@ public final class PredictionTracker implements AutoCloseable {
   private long firstAtMs;
   private long lastAtMs;
   private volatile Exception failure;
+  /** Per partition, when its last answer became visible; empty until {@link #startGapWindow}. */
+  private final Map<Integer, Long> lastVisibleMs = new java.util.HashMap<>();
+  private Gap longestGap = new Gap(-1, 0);
+  /** Per partition, the end-to-end latency of its last answer. */
+  private final Map<Integer, Long> lastLatencyMs = new java.util.HashMap<>();
   /** The consumer's position per partition after the last poll (the consumer is only usable on its thread). */
   private volatile Map<org.apache.kafka.common.TopicPartition, Long> positions = Map.of();
 
@@ -96,7 +101,9 @@ public final class PredictionTracker implements AutoCloseable {
       assign();
       while (running.get()) {
         for (ConsumerRecord<String, InferenceResponse> record : consumer.poll(Duration.ofMillis(50))) {
-          record(record.value(), record.timestamp(), System.currentTimeMillis());
+          long now = System.currentTimeMillis();
+          long e2e = record(record.value(), record.timestamp(), now);
+          arrived(record.partition(), now, e2e);
         }
         Map<org.apache.kafka.common.TopicPartition, Long> now = new java.util.HashMap<>();
         for (org.apache.kafka.common.TopicPartition partition : consumer.assignment()) {
@@ -113,19 +120,23 @@ public final class PredictionTracker implements AutoCloseable {
     }
   }
 
-  /** @param publishedMs the answer's record timestamp: when the worker published it */
-  private void record(InferenceResponse response, long publishedMs, long nowMs) {
+  /**
+   * @param publishedMs the answer's record timestamp: when the worker published it
+   * @return the answer's end-to-end latency
+   */
+  private long record(InferenceResponse response, long publishedMs, long nowMs) {
     long index = factory.index(response.getId());
+    long e2e = Math.max(0, nowMs - response.getTimings().getRequestTimestamp().toEpochMilli());
     synchronized (this) {
       untilPublished.recordValue(Math.max(0, publishedMs - response.getTimings().getRequestTimestamp().toEpochMilli()));
       publishedToVisible.recordValue(Math.max(0, nowMs - publishedMs));
       if (index < 0) {
         foreign++;
-        return;
+        return e2e;
       }
       if (seen.get((int) index)) {
         duplicates++;
-        return;
+        return e2e;
       }
       seen.set((int) index);
       answered++;
@@ -140,11 +151,66 @@ public final class PredictionTracker implements AutoCloseable {
       }
       lastAtMs = nowMs;
     }
-    long e2e = Math.max(0, nowMs - response.getTimings().getRequestTimestamp().toEpochMilli());
     latency.recordValue(e2e);
     if (listener != null) {
       listener.accept(response);
     }
+    return e2e;
+  }
+
+  /** The longest time a partition of the answer topic went without a new visible answer. */
+  public record Gap(int partition, long millis) {}
+
+  private synchronized void arrived(int partition, long nowMs, long latencyMs) {
+    if (lastVisibleMs.isEmpty()) {
+      return; // no gap window started
+    }
+    lastLatencyMs.put(partition, latencyMs);
+    Long last = lastVisibleMs.put(partition, nowMs);
+    if (last != null && nowMs - last > longestGap.millis()) {
+      longestGap = new Gap(partition, nowMs - last);
+    }
+  }
+
+  /**
+   * Starts measuring answer gaps afresh: from now, each of the topic's {@code partitions} counts as
+   * silent until its next answer (so a partition that never answers again shows as one long gap).
+   */
+  public synchronized void startGapWindow(int partitions) {
+    long now = System.currentTimeMillis();
+    lastVisibleMs.clear();
+    lastLatencyMs.clear();
+    for (int p = 0; p < partitions; p++) {
+      lastVisibleMs.put(p, now);
+    }
+    longestGap = new Gap(-1, 0);
+  }
+
+  /** The longest gap since {@link #startGapWindow}, counting the silence each partition is in now. */
+  public synchronized Gap longestGap() {
+    Gap silent = currentSilence();
+    return silent.millis() > longestGap.millis() ? silent : longestGap;
+  }
+
+  /** The partition silent the longest right now, and for how long. */
+  public synchronized Gap currentSilence() {
+    long now = System.currentTimeMillis();
+    Gap out = new Gap(-1, 0);
+    for (Map.Entry<Integer, Long> e : lastVisibleMs.entrySet()) {
+      if (now - e.getValue() > out.millis()) {
+        out = new Gap(e.getKey(), now - e.getValue());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Since {@link #startGapWindow}, every partition has answered within {@code silenceMs}, and its
+   * last answer took at most {@code latencyMs} end to end (a backlog left by a fault is drained).
+   */
+  public synchronized boolean allAnsweringWithin(long silenceMs, long latencyMs) {
+    return currentSilence().millis() < silenceMs && lastLatencyMs.size() == lastVisibleMs.size()
+        && lastLatencyMs.values().stream().allMatch(l -> l < latencyMs);
   }
 
   /** Latencies recorded since the previous call (for live progress); also kept in the total. */
