@@ -70,6 +70,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Mixin
   TextBench.Options text = new TextBench.Options();
 
+  @Mixin
+  ScaleBench.Options scale = new ScaleBench.Options();
+
   /** The model name of {@code --model minilm-text}: all-MiniLM-L6-v2 taking strings. */
   static final String MINILM_TEXT = "minilm-text";
 
@@ -240,6 +243,10 @@ public final class BenchCommand implements Callable<Integer> {
         "java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch")));
     if (codecs.enabled) {
       results.put("codecs", codecs());
+      return write(results);
+    }
+    if (scale.enabled) {
+      results.put("scale", new ScaleBench(scale, System.out).run());
       return write(results);
     }
     Path models = Files.createTempDirectory("kinfer-bench-models");
