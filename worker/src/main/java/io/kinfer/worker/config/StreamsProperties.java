@@ -13,6 +13,8 @@ public final class StreamsProperties {
   /** Default session timeout of the main consumer under the classic protocol. */
   public static final int CLASSIC_SESSION_TIMEOUT_MS = 6_000;
   public static final int CLASSIC_HEARTBEAT_INTERVAL_MS = 1_500;
+  /** Default transaction timeout of the Streams producer under exactly-once (Streams' own: 10 s). */
+  public static final int TRANSACTION_TIMEOUT_MS = 5_000;
 
   private StreamsProperties() {}
 
@@ -44,6 +46,16 @@ public final class StreamsProperties {
     // Plans are written in transactions (with their history record): the control topic's global
     // consumer must not see a plan whose transaction aborted, under at_least_once too.
     p.put(StreamsConfig.globalConsumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
+    if (!StreamsConfig.AT_LEAST_ONCE.equals(config.getString(WorkerConfig.PROCESSING_GUARANTEE_CONFIG))) {
+      // A stalled (SIGSTOPped, frozen) worker's open transaction holds back the last stable offset
+      // of every partition it wrote to, and its pending offset commit blocks the task's next owner,
+      // until the broker aborts it: transaction.timeout.ms after it began, at the broker's next
+      // timed-out-transaction check. ops bench --scale, one of 3 workers stopped: 15-17 s without an
+      // answer at Streams' 10 s, 5.7-5.8 s at 5 s. The cost: one engine call (plus what the thread
+      // did since its last commit) must stay well under it, or the broker aborts a healthy
+      // transaction and the task moves (docs/CONFIGURATION.md).
+      p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), TRANSACTION_TIMEOUT_MS);
+    }
     Map<String, Object> passthrough = config.kafkaPassthrough();
     if (!"streams".equals(passthrough.get(StreamsConfig.GROUP_PROTOCOL_CONFIG))) {
       // Classic protocol: a killed or stalled member keeps its partitions until the session timeout

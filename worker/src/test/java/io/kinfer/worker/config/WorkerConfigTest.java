@@ -151,6 +151,20 @@ class WorkerConfigTest {
         .doesNotContainKeys("session.timeout.ms", "heartbeat.interval.ms");
   }
 
+  @Test
+  void shouldLetTheBrokerAbortAStalledWorkersTransactionAfterFiveSecondsUnderExactlyOnce() {
+    StreamsConfig exactlyOnce = new StreamsConfig(StreamsProperties.of(new WorkerConfig(Map.of()), "test-registry"));
+    assertThat(exactlyOnce.getProducerConfigs("c")).containsEntry("transaction.timeout.ms", 5_000);
+
+    WorkerConfig longer = new WorkerConfig(Map.of("kafka.producer.transaction.timeout.ms", "30000"));
+    assertThat(new StreamsConfig(StreamsProperties.of(longer, "test-registry")).getProducerConfigs("c"))
+        .containsEntry("transaction.timeout.ms", "30000");
+
+    WorkerConfig atLeastOnce = new WorkerConfig(Map.of(WorkerConfig.PROCESSING_GUARANTEE_CONFIG, "at_least_once"));
+    assertThat(StreamsProperties.of(atLeastOnce, "test-registry"))
+        .doesNotContainKey(StreamsConfig.producerPrefix("transaction.timeout.ms"));
+  }
+
   /**
    * deploy/k8s sets the pod name as KINFER_KAFKA_MAIN_CONSUMER_GROUP_INSTANCE_ID: static membership
    * for each stream thread's main consumer (Streams appends the thread index), and for no other
