@@ -64,6 +64,10 @@ final class ScaleBench {
     @Option(names = "--scale-set", description = "worker setting for every worker of every configuration, e.g."
         + " --scale-set kafka.consumer.session.timeout.ms=45000")
     Map<String, String> workerSet = new LinkedHashMap<>();
+
+    @Option(names = "--scale-broker-set", description = "broker setting of the embedded broker, e.g."
+        + " --scale-broker-set transaction.abort.timed.out.transaction.cleanup.interval.ms=1000")
+    Map<String, String> brokerSet = new LinkedHashMap<>();
   }
 
   /** A group configuration: the rebalance protocol and whether members are static. */
@@ -82,15 +86,18 @@ final class ScaleBench {
   /**
    * One change under one configuration. {@code gapBeforeMs} is the longest gap in the steady period
    * before it: tasks Kafka Streams moves later (once a new instance has caught up) stall partitions
-   * after the previous change has settled, and show there.
+   * after the previous change has settled, and show there. {@code jitAfterJoinMs}: JIT compilation
+   * per worker the change started, from ready to the end of the steady period after it (-1: none).
    */
   record Change(String group, String change, long longestGapMs, int gapPartition, long gapBeforeMs,
-      long p99BeforeMs, long p99DuringMs, long maxDuringMs) {}
+      long p99BeforeMs, long p99DuringMs, long maxDuringMs, long jitAfterJoinMs) {}
 
   /** One configuration's run: its changes and, over the whole run, what was lost or duplicated. */
   record Run(String group, long sent, long lost, long duplicated, List<Change> changes) {}
 
   private static final long READY_TIMEOUT_MS = 180_000;
+  /** The JVM's cumulative JIT compilation time, from the worker's JVM metrics. */
+  private static final String JIT_SECONDS = "jvm_compilation_time_seconds_total";
   /**
    * A change has settled when every partition has answered within this long and the last answer
    * took no longer than this end to end (the backlog the change left is drained).
@@ -129,7 +136,8 @@ final class ScaleBench {
   private Run run(Group group) throws Exception {
     Path dir = Files.createTempDirectory("kinfer-scale-" + group.name());
     out.printf("%n== %s (workers' logs in %s)%n", group.name(), dir);
-    try (DevStack stack = DevStack.start(new DevStack.Options(null, 0, 0, null, options.partitions, null))) {
+    try (DevStack stack = DevStack.start(new DevStack.Options(null, 0, 0, null, options.partitions, null, false,
+        options.brokerSet))) {
       RestSchemaRegistryClient registry = new RestSchemaRegistryClient(stack.registryUrl());
       RequestFactory factory = new RequestFactory("scale-" + group.name(), 7);
       String appId = "kinfer-scale-" + group.name();
@@ -157,16 +165,20 @@ final class ScaleBench {
           long gapBefore = tracker.longestGap().millis();
           tracker.startGapWindow(options.partitions);
           out.printf("%s: %s ...%n", group.name(), change);
+          workers.clearStarted();
           apply(change, workers);
+          Map<Integer, Double> jitAtReady = workers.jitSecondsOfStarted();
           awaitSettled(tracker, change);
           steady();
+          long jitAfterJoin = workers.jitMillisSince(jitAtReady);
           PredictionTracker.Gap gap = tracker.longestGap();
           Histogram during = tracker.intervalLatency();
           Change c = new Change(group.name(), change, gap.millis(), gap.partition(), gapBefore,
-              before.getValueAtPercentile(99), during.getValueAtPercentile(99), during.getMaxValue());
+              before.getValueAtPercentile(99), during.getValueAtPercentile(99), during.getMaxValue(), jitAfterJoin);
           out.printf("%s: %s: longest gap %,d ms (partition %d; %,d ms in the steady period before), p99 %,d ms"
-              + " before, %,d ms during (max %,d)%n", group.name(), change, c.longestGapMs(), c.gapPartition(),
-              c.gapBeforeMs(), c.p99BeforeMs(), c.p99DuringMs(), c.maxDuringMs());
+              + " before, %,d ms during (max %,d); JIT after joining %,d ms per new worker%n", group.name(), change,
+              c.longestGapMs(), c.gapPartition(), c.gapBeforeMs(), c.p99BeforeMs(), c.p99DuringMs(), c.maxDuringMs(),
+              c.jitAfterJoinMs());
           changes.add(c);
         }
         generator.stop();
@@ -243,6 +255,7 @@ final class ScaleBench {
     private final Group group;
     private final String appId;
     private final Map<Integer, WorkerProcess> running = new java.util.TreeMap<>();
+    private final java.util.Set<Integer> started = new java.util.TreeSet<>();
 
     Workers(Path dir, DevStack stack, Group group, String appId) {
       this.dir = dir;
@@ -264,6 +277,7 @@ final class ScaleBench {
       }
       settings.putAll(options.workerSet);
       WorkerProcess previous = running.put(ordinal, WorkerProcess.start(dir, name, settings));
+      started.add(ordinal);
       if (previous != null && previous.alive()) {
         throw new IllegalStateException(name + " started while its previous process still runs");
       }
@@ -271,6 +285,35 @@ final class ScaleBench {
 
     WorkerProcess get(int ordinal) {
       return running.get(ordinal);
+    }
+
+    void clearStarted() {
+      started.clear();
+    }
+
+    /** JIT compilation so far of each worker started since {@link #clearStarted()}, in seconds. */
+    Map<Integer, Double> jitSecondsOfStarted() throws Exception {
+      Map<Integer, Double> jit = new java.util.TreeMap<>();
+      for (int ordinal : started) {
+        jit.put(ordinal, jitSeconds(running.get(ordinal)));
+      }
+      return jit;
+    }
+
+    /** Mean JIT compilation per worker since {@code before}, or -1 when no worker was started. */
+    long jitMillisSince(Map<Integer, Double> before) throws Exception {
+      if (before.isEmpty()) {
+        return -1;
+      }
+      double total = 0;
+      for (Map.Entry<Integer, Double> e : before.entrySet()) {
+        total += jitSeconds(running.get(e.getKey())) - e.getValue();
+      }
+      return Math.round(total * 1000 / before.size());
+    }
+
+    private static double jitSeconds(WorkerProcess worker) throws Exception {
+      return worker.metrics().getOrDefault(JIT_SECONDS, 0.0);
     }
 
     void remove(int ordinal) {
@@ -301,12 +344,13 @@ final class ScaleBench {
   static String table(List<Run> runs) {
     StringBuilder table = new StringBuilder(
         "| configuration | change | longest answer gap | gap in steady period before | p99 before | p99 during"
-            + " | max during | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|\n");
+            + " | max during | JIT after joining, per new worker | lost | duplicated |\n"
+            + "|---|---|---|---|---|---|---|---|---|---|\n");
     for (Run run : runs) {
       for (Change c : run.changes()) {
-        table.append(String.format(Locale.ROOT, "| %s | %s | %.1f s | %.1f s | %,d ms | %,d ms | %,d ms | %d | %d |%n",
+        table.append(String.format(Locale.ROOT, "| %s | %s | %.1f s | %.1f s | %,d ms | %,d ms | %,d ms | %s | %d | %d |%n",
             run.group(), c.change(), c.longestGapMs() / 1000.0, c.gapBeforeMs() / 1000.0, c.p99BeforeMs(),
-            c.p99DuringMs(), c.maxDuringMs(),
+            c.p99DuringMs(), c.maxDuringMs(), c.jitAfterJoinMs() < 0 ? "" : String.format(Locale.ROOT, "%,d ms", c.jitAfterJoinMs()),
             run.lost(), run.duplicated()));
       }
     }

@@ -65,6 +65,12 @@ public final class WorkerProcess implements AutoCloseable {
     return httpPort;
   }
 
+  /** The worker's /metrics, series (name with labels) to value. */
+  public Map<String, Double> metrics() throws IOException, InterruptedException {
+    return PrometheusText.parse(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+        .build(), HttpResponse.BodyHandlers.ofString()).body());
+  }
+
   public boolean alive() {
     return process.isAlive();
   }

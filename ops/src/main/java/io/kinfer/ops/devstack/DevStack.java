@@ -34,7 +34,12 @@ public final class DevStack implements AutoCloseable {
    * @param workerConfig overrides for the worker (e.g. max.batch.size); null = start no worker
    */
   public record Options(Path dataDir, int kafkaPort, int registryPort, Path modelsDir, int partitions,
-      Map<String, Object> workerConfig, boolean sasl) {
+      Map<String, Object> workerConfig, boolean sasl, Map<String, String> brokerConfig) {
+    public Options(Path dataDir, int kafkaPort, int registryPort, Path modelsDir, int partitions,
+        Map<String, Object> workerConfig, boolean sasl) {
+      this(dataDir, kafkaPort, registryPort, modelsDir, partitions, workerConfig, sasl, Map.of());
+    }
+
     public Options(Path dataDir, int kafkaPort, int registryPort, Path modelsDir, int partitions,
         Map<String, Object> workerConfig) {
       this(dataDir, kafkaPort, registryPort, modelsDir, partitions, workerConfig, false);
@@ -75,7 +80,7 @@ public final class DevStack implements AutoCloseable {
     Path base = options.dataDir() != null ? options.dataDir() : Files.createTempDirectory("kinfer-devstack");
     Map<String, String> users = options.sasl() ? SaslUsers.ensure(base.resolve("sasl"), SASL_USERS) : Map.of();
     EmbeddedKafka kafka = new EmbeddedKafka(options.dataDir() == null ? null : options.dataDir().resolve("kafka"),
-        options.kafkaPort(), Map.of(), users);
+        options.kafkaPort(), options.brokerConfig(), users);
     kafka.start();
     if (options.sasl()) {
       for (String user : SASL_USERS) {

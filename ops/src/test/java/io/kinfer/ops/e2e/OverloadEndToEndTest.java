@@ -102,10 +102,7 @@ class OverloadEndToEndTest {
 
   /** Heap in use now, from the worker's own /metrics. */
   private static double heapUsedBytes(WorkerProcess worker) throws java.io.IOException, InterruptedException {
-    String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-        java.net.URI.create("http://127.0.0.1:" + worker.httpPort() + "/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    return PrometheusText.parse(body).entrySet().stream()
+    return worker.metrics().entrySet().stream()
         .filter(e -> e.getKey().startsWith("jvm_memory_used_bytes{") && e.getKey().contains("area=\"heap\""))
         .mapToDouble(Map.Entry::getValue).sum();
   }

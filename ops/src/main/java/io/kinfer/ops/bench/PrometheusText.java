@@ -1,4 +1,4 @@
-package io.kinfer.ops.e2e;
+package io.kinfer.ops.bench;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -7,10 +7,10 @@ import java.util.Map;
  * Parses Prometheus text exposition strictly enough to fail on malformed output: every non-comment
  * line must be {@code name[{labels}] value}; returns series (name with labels as printed) to value.
  */
-final class PrometheusText {
+public final class PrometheusText {
   private PrometheusText() {}
 
-  static Map<String, Double> parse(String text) {
+  public static Map<String, Double> parse(String text) {
     Map<String, Double> out = new LinkedHashMap<>();
     for (String line : text.split("\n")) {
       if (line.isBlank() || line.startsWith("#")) {
