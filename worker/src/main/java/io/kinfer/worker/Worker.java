@@ -17,6 +17,7 @@ import io.kinfer.topology.infer.MergingEngine;
 import io.kinfer.topology.control.ControlPlane;
 import io.kinfer.topology.route.PlanRoutingTable;
 import io.kinfer.worker.config.TrustedKeys;
+import io.kinfer.worker.lifecycle.JitWarmUp;
 import io.kinfer.worker.lifecycle.ModelLifecycle;
 import io.kinfer.worker.status.StatusPublisher;
 import io.kinfer.worker.config.StreamsProperties;
@@ -126,6 +127,7 @@ public final class Worker implements AutoCloseable {
           + (failures.isEmpty() ? " (it is empty; run 'ops models generate " + repository.root() + "')" : ": " + failures));
     }
     String workerId = config.workerId();
+    warmUp(engine, Duration.ofMillis(config.getLong(WorkerConfig.WARMUP_MS_CONFIG)), workerId);
     String registryName = "kinfer-" + workerId;
     MetricRegistry metrics = SharedMetricRegistries.getOrCreate(registryName);
     opened.push(() -> SharedMetricRegistries.remove(registryName));
@@ -180,6 +182,19 @@ public final class Worker implements AutoCloseable {
     LOG.info("Metrics, health and readiness on http://{}:{}/", config.getString(WorkerConfig.HTTP_HOST_CONFIG),
         worker.http.port());
     return worker;
+  }
+
+  /** A warm-up that fails costs only speed: the worker starts anyway, and its batches will say what is wrong. */
+  private static void warmUp(OnnxEngine engine, Duration budget, String workerId) {
+    try {
+      JitWarmUp.Report warm = JitWarmUp.run(engine, budget, workerId);
+      if (warm.totalBatches() > 0) {
+        LOG.info("Warmed up before joining: {} batches, {} requests ({} answered with an error) in {} ms, {} ms of JIT"
+            + " compilation", warm.totalBatches(), warm.requests(), warm.failed(), warm.millis(), warm.compilationMillis());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Warm-up stopped, joining without it: {}", e.toString());
+    }
   }
 
   private WorkerHttpServer.Probe probe() {

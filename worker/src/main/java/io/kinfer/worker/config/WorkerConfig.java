@@ -69,6 +69,10 @@ public final class WorkerConfig extends AbstractConfig {
   static final String STATUS_INTERVAL_MS_DOC = "How often the worker publishes its status when nothing happens.";
   public static final String MODEL_UNLOAD_GRACE_MS_CONFIG = "model.unload.grace.ms";
   static final String MODEL_UNLOAD_GRACE_MS_DOC = "How long a version no plan uses stays loaded (buffered requests routed to it drain first).";
+  public static final String WARMUP_MS_CONFIG = "warmup.ms";
+  static final String WARMUP_MS_DOC = "Before joining the group, run synthetic batches of every loaded version through the"
+      + " request path (Avro decode, engine, response encode) for this long, so a new worker's first answers do not"
+      + " wait for JIT compilation; adds to start-up time. 0 joins at once.";
   public static final String ENGINE_RETRY_BACKOFF_MS_CONFIG = "engine.retry.backoff.ms";
   static final String ENGINE_RETRY_BACKOFF_MS_DOC = "Pauses before retrying a batch the engine failed entirely (engine down); after the last, its requests are answered ERROR.";
   public static final String MAX_TENSOR_ELEMENTS_CONFIG = "max.tensor.elements";
@@ -146,6 +150,7 @@ public final class WorkerConfig extends AbstractConfig {
       .define(CONTROL_TRUSTED_KEYS_DIR_CONFIG, Type.STRING, "", Importance.HIGH, CONTROL_TRUSTED_KEYS_DIR_DOC)
       .define(STATUS_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(100), Importance.LOW, STATUS_INTERVAL_MS_DOC)
       .define(MODEL_UNLOAD_GRACE_MS_CONFIG, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW, MODEL_UNLOAD_GRACE_MS_DOC)
+      .define(WARMUP_MS_CONFIG, Type.LONG, 3_000L, Range.between(0, 600_000), Importance.LOW, WARMUP_MS_DOC)
       .define(ENGINE_RETRY_BACKOFF_MS_CONFIG, Type.LIST, "100,400,1600", Importance.LOW, ENGINE_RETRY_BACKOFF_MS_DOC)
       .define(MAX_TENSOR_ELEMENTS_CONFIG, Type.LONG, 1_000_000L, Range.atLeast(1), Importance.MEDIUM, MAX_TENSOR_ELEMENTS_DOC)
       .define(MAX_BATCH_BYTES_CONFIG, Type.LONG, 256L << 20, Range.atLeast(1024), Importance.LOW, MAX_BATCH_BYTES_DOC)

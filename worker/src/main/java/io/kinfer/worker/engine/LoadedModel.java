@@ -123,6 +123,38 @@ public final class LoadedModel implements AutoCloseable {
     }
   }
 
+  /**
+   * A valid request of one row for this version, as a producer would send it: raw little-endian
+   * inputs filled with their pad value, variable dimensions at {@code length} (within max_dims), or
+   * for a text model a text of about {@code length} words. For warming up the request path.
+   */
+  public InferenceRequest sampleRequest(String id, int length) {
+    List<Tensor> tensors = new ArrayList<>();
+    if (text != null) {
+      tensors.add(Tensor.newBuilder().setName(ModelConfig.TEXT_INPUT).setDatatype(io.kinfer.schemas.Datatype.BYTES)
+          .setShape(List.of(1L)).setData(io.kinfer.schemas.TensorData.newBuilder()
+              .setStrings(List.of("warm up ".repeat(Math.max(1, length)).trim())).build()).build());
+    }
+    for (Port port : text != null ? List.<Port>of() : inputs) {
+      List<Long> shape = new ArrayList<>();
+      shape.add(1L);
+      long elements = 1;
+      for (int i = 1; i < port.rank(); i++) {
+        var dim = port.dims().get(i);
+        long size = dim.isFixed() ? dim.size() : Math.max(1, Math.min(length, config.maxDim(dim.symbol())));
+        shape.add(size);
+        elements *= size;
+      }
+      byte[] raw = new byte[Math.toIntExact(elements * port.type().bytes)];
+      for (int at = 0; at < raw.length; at += port.pad().length) {
+        System.arraycopy(port.pad(), 0, raw, at, port.pad().length);
+      }
+      tensors.add(Tensor.newBuilder().setName(port.name()).setDatatype(port.type().datatype).setShape(shape)
+          .setRaw(ByteBuffer.wrap(raw)).build());
+    }
+    return InferenceRequest.newBuilder().setId(id).setModel(config.name()).setInputs(tensors).build();
+  }
+
   /** Whether the session still answers the warm-up's known-good input (one row). */
   boolean probe() {
     inUse.readLock().lock();
