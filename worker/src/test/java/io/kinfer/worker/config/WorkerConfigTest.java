@@ -166,8 +166,8 @@ class WorkerConfigTest {
   }
 
   /**
-   * deploy/k8s sets the pod name as KINFER_KAFKA_MAIN_CONSUMER_GROUP_INSTANCE_ID: static membership
-   * for each stream thread's main consumer (Streams appends the thread index), and for no other
+   * Static membership from the environment (e.g. a pod name as KINFER_KAFKA_MAIN_CONSUMER_GROUP_INSTANCE_ID;
+   * deploy/k8s no longer sets it, see ARCHITECTURE.md) for each stream thread's main consumer (Streams appends the thread index), and for no other
    * consumer of the worker (status reader, restore, global control-topic consumer).
    */
   @Test
