@@ -190,7 +190,9 @@ public final class Worker implements AutoCloseable {
       JitWarmUp.Report warm = JitWarmUp.run(engine, budget, workerId);
       if (warm.totalBatches() > 0) {
         LOG.info("Warmed up before joining: {} batches, {} requests ({} answered with an error) in {} ms, {} ms of JIT"
-            + " compilation", warm.totalBatches(), warm.requests(), warm.failed(), warm.millis(), warm.compilationMillis());
+            + " compilation; {} requests/s in the first fifth, {} in the last", warm.totalBatches(), warm.requests(),
+            warm.failed(), warm.millis(), warm.compilationMillis(), Math.round(warm.coldPerSecond()),
+            Math.round(warm.warmPerSecond()));
       }
     } catch (RuntimeException e) {
       LOG.warn("Warm-up stopped, joining without it: {}", e.toString());

@@ -35,8 +35,13 @@ public final class JitWarmUp {
   private static final String BUFFER = "warm-up-buffer";
   private static final String PREDICTIONS = "warm-up-predictions";
 
-  /** What a warm-up did; compilation is the JVM's JIT time meanwhile (0 where the JVM does not say). */
-  public record Report(Map<ModelVersion, Integer> batches, int requests, int failed, long millis, long compilationMillis) {
+  /**
+   * What a warm-up did; compilation is the JVM's JIT time meanwhile (0 where the JVM does not say);
+   * cold and warm: requests/s through the path in the first and in the last fifth of the budget,
+   * what a worker joining without a warm-up would have served at first, and then.
+   */
+  public record Report(Map<ModelVersion, Integer> batches, int requests, int failed, long millis, long compilationMillis,
+      double coldPerSecond, double warmPerSecond) {
     public int totalBatches() {
       return batches.values().stream().mapToInt(Integer::intValue).sum();
     }
@@ -63,6 +68,9 @@ public final class JitWarmUp {
     int requests = 0;
     int failed = 0;
     int round = 0;
+    long fifth = budget.toNanos() / 5;
+    int cold = 0;
+    int warm = 0;
     while (System.nanoTime() < deadline && !engine.loaded().isEmpty()) {
       for (ModelVersion version : engine.loaded()) {
         if (System.nanoTime() >= deadline) {
@@ -91,10 +99,15 @@ public final class JitWarmUp {
         }
         batches.merge(version, 1, Integer::sum);
         requests += size;
+        long elapsed = System.nanoTime() - start;
+        cold += elapsed <= fifth ? size : 0;
+        warm += elapsed >= deadline - start - fifth ? size : 0;
       }
       round++;
     }
-    return new Report(batches, requests, failed, (System.nanoTime() - start) / 1_000_000, jitMillis(jit) - jitBefore);
+    double fifthSeconds = fifth / 1e9;
+    return new Report(batches, requests, failed, (System.nanoTime() - start) / 1_000_000, jitMillis(jit) - jitBefore,
+        fifth == 0 ? 0 : cold / fifthSeconds, fifth == 0 ? 0 : warm / fifthSeconds);
   }
 
   private static long jitMillis(CompilationMXBean jit) {
