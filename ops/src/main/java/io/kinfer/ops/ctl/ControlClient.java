@@ -2,13 +2,13 @@ package io.kinfer.ops.ctl;
 
 import io.kinfer.ops.security.ClientSettings;
 import io.kinfer.schemas.ControlCommand;
-import io.kinfer.schemas.Role;
 import io.kinfer.schemas.Route;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
 import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.Topics;
 import io.kinfer.topology.control.ControlSigning;
+import io.kinfer.topology.control.PlanEdits;
 import io.kinfer.topology.route.Plan;
 import io.kinfer.worker.config.TopicSetup;
 import java.security.PrivateKey;
@@ -42,7 +42,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * with the next generation, so workers never merge partial updates.
  */
 public final class ControlClient implements AutoCloseable {
-  public static final String HISTORY_SUFFIX = ".history";
   /** Start of every transactional id this client makes up (see {@link #transactionalId}). */
   public static final String TRANSACTIONAL_ID_PREFIX = "kinfer-ctl/";
   /**
@@ -131,8 +130,7 @@ public final class ControlClient implements AutoCloseable {
   private static void ensureHistoryTopic(Map<String, Object> client, Topics topics) {
     try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(client)) {
       if (!admin.listTopics().names().get().contains(historyTopic(topics))) {
-        TopicSetup.createIfAbsent(admin, List.of(
-            new org.apache.kafka.clients.admin.NewTopic(historyTopic(topics), 1, (short) -1)));
+        TopicSetup.createIfAbsent(admin, List.of(topics.history().newTopic(1)));
       }
     } catch (Exception e) {
       throw new IllegalStateException("Cannot create " + historyTopic(topics) + " (rollback needs it): "
@@ -141,7 +139,7 @@ public final class ControlClient implements AutoCloseable {
   }
 
   public static String historyTopic(Topics topics) {
-    return topics.control() + HISTORY_SUFFIX;
+    return topics.history().name();
   }
 
   /** The newest valid plan per model on the control topic. */
@@ -217,73 +215,35 @@ public final class ControlClient implements AutoCloseable {
 
   /** Blue/green: {@code version} takes 100% at once. */
   public ControlCommand deploy(String model, String version) {
-    return publish(model, List.of(new Route(version, Role.PRIMARY, 1.0)), currentPlan(model));
+    return publish(model, PlanEdits.deploy(version), currentPlan(model));
   }
 
   /** The primary keeps (100 - percent)%, {@code version} gets percent% as CANARY; shadows stay. */
   public ControlCommand canary(String model, String version, double percent) {
-    if (percent <= 0 || percent >= 100) {
-      throw new IllegalArgumentException("--percent must be between 0 and 100 (exclusive), was " + percent);
-    }
     ControlCommand current = requirePlan(model);
-    String primary = current.getRoutes().stream().filter(r -> r.getRole() == Role.PRIMARY).map(Route::getVersion)
-        .findFirst().orElseThrow(() -> new IllegalStateException("The plan of " + model
-            + " has no PRIMARY to canary against; deploy one first: ops ctl deploy " + model + " VERSION"));
-    List<Route> routes = new ArrayList<>();
-    routes.add(new Route(primary, Role.PRIMARY, 1 - percent / 100));
-    routes.add(new Route(version, Role.CANARY, percent / 100));
-    current.getRoutes().stream().filter(r -> r.getRole() == Role.SHADOW && !r.getVersion().equals(version))
-        .forEach(routes::add);
-    return publish(model, routes, Optional.of(current));
+    return publish(model, PlanEdits.canary(current, version, percent), Optional.of(current));
   }
 
   /** A/B: variants with weights (normalised to 1), sticky per routing key. */
   public ControlCommand ab(String model, Map<String, Double> weights) {
-    double total = weights.values().stream().mapToDouble(Double::doubleValue).sum();
-    if (weights.size() < 2 || total <= 0) {
-      throw new IllegalArgumentException("A/B needs at least two versions with positive weights, e.g. 1=50 2=50");
-    }
-    List<Route> routes = new ArrayList<>();
-    weights.forEach((v, w) -> routes.add(new Route(v, Role.VARIANT, w / total)));
-    return publish(model, routes, currentPlan(model));
+    return publish(model, PlanEdits.ab(weights), currentPlan(model));
   }
 
   /** Adds (or replaces) a shadow version with a sample rate in (0, 1]; serving is unchanged. */
   public ControlCommand shadow(String model, String version, double sample) {
-    if (sample <= 0 || sample > 1) {
-      throw new IllegalArgumentException("--sample must be in (0, 1], was " + sample);
-    }
     ControlCommand current = requirePlan(model);
-    List<Route> routes = new ArrayList<>(current.getRoutes().stream()
-        .filter(r -> !(r.getRole() == Role.SHADOW && r.getVersion().equals(version))).toList());
-    routes.add(new Route(version, Role.SHADOW, sample));
-    return publish(model, routes, Optional.of(current));
+    return publish(model, PlanEdits.shadow(current, version, sample), Optional.of(current));
   }
 
   /** The canary (else the only shadow) becomes the primary at 100%. */
   public ControlCommand promote(String model) {
     ControlCommand current = requirePlan(model);
-    String candidate = current.getRoutes().stream().filter(r -> r.getRole() == Role.CANARY).map(Route::getVersion)
-        .findFirst().orElseGet(() -> {
-          List<String> shadows = current.getRoutes().stream().filter(r -> r.getRole() == Role.SHADOW)
-              .map(Route::getVersion).toList();
-          if (shadows.size() != 1) {
-            throw new IllegalStateException("Nothing to promote for " + model + ": the plan has no CANARY and "
-                + shadows.size() + " shadows; use 'ops ctl deploy " + model + " VERSION'");
-          }
-          return shadows.get(0);
-        });
-    return publish(model, List.of(new Route(candidate, Role.PRIMARY, 1.0)), Optional.of(current));
+    return publish(model, PlanEdits.promote(current), Optional.of(current));
   }
 
   /** Re-issues the plan that was in force before the current one, exactly (routes, salt, batching). */
   public ControlCommand rollback(String model) {
-    List<ControlCommand> history = history(model);
-    if (history.size() < 2) {
-      throw new IllegalStateException("No earlier plan of " + model + " to roll back to (" + history.size()
-          + " plan(s) issued)");
-    }
-    return restore(history.get(history.size() - 2));
+    return restore(PlanEdits.rollbackTarget(model, history(model)));
   }
 
   /** Re-issues {@code previous} exactly (routes, salt, batching) under the next generation. */
@@ -314,8 +274,7 @@ public final class ControlClient implements AutoCloseable {
     if (key == null) {
       throw new IllegalStateException("Signing key needed: pass --key FILE (see 'ops keys generate')");
     }
-    long generation = Math.max(currentPlan(model).map(ControlCommand::getGeneration).orElse(0L),
-        history(model).stream().mapToLong(ControlCommand::getGeneration).max().orElse(0L)) + 1;
+    long generation = PlanEdits.nextGeneration(currentPlan(model), history(model));
     ControlCommand command = ControlCommand.newBuilder().setModel(model).setGeneration(generation)
         .setRoutes(routes).setSalt(salt).setMaxBatchSize(maxBatchSize).setMaxWaitMs(maxWaitMs)
         .setIssuer(issuer).setIssuedAt(Instant.now()).build();
