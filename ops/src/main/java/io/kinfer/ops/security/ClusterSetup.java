@@ -1,6 +1,5 @@
 package io.kinfer.ops.security;
 
-import io.kinfer.ops.ctl.ControlClient;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.config.TopicSetup;
 import java.util.ArrayList;
@@ -30,15 +29,9 @@ public final class ClusterSetup {
   /** Every topic of a deployment; requests and outputs get {@code partitions}, plans one compacted partition. */
   public static void createTopics(Admin admin, Topics topics, int partitions, boolean schemasTopic)
       throws InterruptedException {
-    Map<String, String> compacted = Map.of("cleanup.policy", "compact");
-    List<NewTopic> all = new ArrayList<>(List.of(new NewTopic(topics.requests(), partitions, (short) 1),
-        new NewTopic(topics.predictions(), partitions, (short) 1), new NewTopic(topics.deadLetters(), 1, (short) 1),
-        new NewTopic(topics.shadow(), partitions, (short) 1), new NewTopic(topics.comparisons(), partitions, (short) 1),
-        new NewTopic(topics.control(), 1, (short) 1).configs(compacted),
-        new NewTopic(ControlClient.historyTopic(topics), 1, (short) 1),
-        new NewTopic(topics.status(), 1, (short) 1).configs(compacted)));
+    List<NewTopic> all = new ArrayList<>(topics.all().stream().map(t -> t.newTopic(partitions)).toList());
     if (schemasTopic) {
-      all.add(new NewTopic(SCHEMAS_TOPIC, 1, (short) 1).configs(compacted));
+      all.add(new Topics.Spec(SCHEMAS_TOPIC, false, true).newTopic(partitions));
     }
     TopicSetup.createIfAbsent(admin, all);
   }

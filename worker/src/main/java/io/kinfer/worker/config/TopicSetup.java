@@ -96,14 +96,7 @@ public final class TopicSetup {
       }
       int partitions = admin.describeTopics(List.of(topics.requests())).allTopicNames().get()
           .get(topics.requests()).partitions().size();
-      Map<String, String> compacted = Map.of("cleanup.policy", "compact");
-      List<NewTopic> wanted = new ArrayList<>(List.of(
-          new NewTopic(topics.predictions(), Optional.of(partitions), Optional.empty()),
-          new NewTopic(topics.deadLetters(), Optional.of(1), Optional.empty()),
-          new NewTopic(topics.shadow(), Optional.of(partitions), Optional.empty()),
-          new NewTopic(topics.comparisons(), Optional.of(partitions), Optional.empty()),
-          new NewTopic(topics.control(), Optional.of(1), Optional.empty()).configs(compacted),
-          new NewTopic(topics.status(), Optional.of(1), Optional.empty()).configs(compacted)));
+      List<NewTopic> wanted = new ArrayList<>(topics.outputs().stream().map(t -> t.newTopic(partitions)).toList());
       extra.forEach(t -> wanted.add(new NewTopic(t, Optional.of(1), Optional.empty())));
       List<NewTopic> absent = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
       if (!create && !absent.isEmpty()) {
