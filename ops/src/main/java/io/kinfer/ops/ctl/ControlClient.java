@@ -6,6 +6,7 @@ import io.kinfer.schemas.Route;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
 import io.kinfer.schemas.serde.AvroWireSerializer;
+import io.kinfer.topology.ReadToEnd;
 import io.kinfer.topology.Topics;
 import io.kinfer.topology.control.ControlSigning;
 import io.kinfer.topology.control.PlanEdits;
@@ -23,7 +24,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -180,24 +180,18 @@ public final class ControlClient implements AutoCloseable {
     // Read this client's own plans even if the commit markers are not written yet (the broker
     // writes them after commitTransaction returns; until then read_committed ends before them).
     ownWrites.forEach((tp, next) -> end.merge(tp, next, Math::max));
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (end.entrySet().stream().anyMatch(e -> reader.position(e.getKey()) < e.getValue())) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("Timed out reading " + topics.control() + " and its history");
+    ReadToEnd.poll(reader, end, Duration.ofSeconds(60), topics.control() + " and its history", r -> {
+      ControlCommand c = decode(r.topic(), r.value());
+      if (c == null) {
+        return;
       }
-      for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(200))) {
-        ControlCommand c = decode(r.topic(), r.value());
-        if (c == null) {
-          continue;
-        }
-        String model = c.getModel().toString();
-        if (r.topic().equals(topics.control())) {
-          latest.merge(model, c, (a, b) -> b.getGeneration() > a.getGeneration() ? b : a);
-        } else {
-          issued.computeIfAbsent(model, m -> new ArrayList<>()).add(c);
-        }
+      String model = c.getModel().toString();
+      if (r.topic().equals(topics.control())) {
+        latest.merge(model, c, (x, y) -> y.getGeneration() > x.getGeneration() ? y : x);
+      } else {
+        issued.computeIfAbsent(model, m -> new ArrayList<>()).add(c);
       }
-    }
+    });
   }
 
   /** A valid plan, or null: what workers would not accept is not a plan here either. */

@@ -1,6 +1,7 @@
 package io.kinfer.ops.ctl;
 
 import io.kinfer.ops.security.ClientSettings;
+import io.kinfer.topology.ReadToEnd;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,7 @@ public final class TopicReader {
   public static <K, V> void read(Map<String, Object> client, String topic, Deserializer<K> keys,
       Deserializer<V> values, long tail, Consumer<ConsumerRecord<K, V>> each) {
     try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(ClientSettings.committedReader(client), keys, values)) {
+      // A topic not created yet (no worker has started) reads as empty.
       List<TopicPartition> partitions = new ArrayList<>();
       consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
       consumer.assign(partitions);
@@ -36,17 +38,11 @@ public final class TopicReader {
       for (TopicPartition tp : partitions) {
         consumer.seek(tp, tail <= 0 ? begin.get(tp) : Math.max(begin.get(tp), end.get(tp) - tail));
       }
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("Timed out reading " + topic + " up to its end");
+      ReadToEnd.poll(consumer, end, Duration.ofSeconds(60), topic, r -> {
+        if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+          each.accept(r);
         }
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> {
-          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
-            each.accept(r);
-          }
-        });
-      }
+      });
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.kinfer.ops.replay;
 
+import io.kinfer.topology.ReadToEnd;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -62,15 +62,9 @@ public record TopicRange(String topic, List<Part> parts, Instant from, Instant t
 
   /** Every partition of {@code topic}, in partition order; a clear error if this principal cannot see it. */
   public static List<TopicPartition> partitions(Consumer<?, ?> consumer, String topic) {
-    List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-    if (infos == null || infos.isEmpty()) {
-      throw new IllegalArgumentException("Topic '" + topic + "' does not exist or is not visible to this principal");
-    }
-    List<TopicPartition> partitions = new ArrayList<>();
-    infos.forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-    partitions.sort(java.util.Comparator.comparingInt(TopicPartition::partition));
-    return partitions;
+    return ReadToEnd.partitions(consumer, topic, Duration.ofSeconds(30));
   }
+
 
   /** Per partition, the first offset with a timestamp at or after {@code atMs}, else the partition's end. */
   public static Map<TopicPartition, Long> offsetsAt(Consumer<?, ?> consumer, List<TopicPartition> partitions,

@@ -9,6 +9,7 @@ import io.kinfer.schemas.serde.AvroWireDeserializer;
 import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
+import io.kinfer.topology.ReadToEnd;
 import io.kinfer.topology.control.ControlEvents;
 import io.kinfer.topology.control.ControlEvents.At;
 import io.kinfer.topology.route.Plan;
@@ -28,7 +29,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -105,26 +105,21 @@ public final class StatusPublisher implements ControlEvents, AutoCloseable {
     ModelStatus last = null;
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
         new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      consumer.partitionsFor(topic, timeout).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+      List<TopicPartition> partitions = ReadToEnd.partitions(consumer, topic, timeout);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-      long deadline = System.currentTimeMillis() + timeout.toMillis();
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
-        if (System.currentTimeMillis() > deadline) {
-          throw new org.apache.kafka.common.errors.TimeoutException("reading " + topic + " took over " + timeout);
-        }
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (workerId.equals(r.key()) && r.value() != null) {
-            try {
-              last = decoder.deserialize(topic, r.value());
-            } catch (RuntimeException notAStatus) {
-              LOG.debug("Skipping undecodable status record at offset {}: {}", r.offset(), notAStatus.toString());
-            }
+      ModelStatus[] newest = new ModelStatus[1];
+      ReadToEnd.poll(consumer, end, timeout, topic, r -> {
+        if (workerId.equals(r.key()) && r.value() != null) {
+          try {
+            newest[0] = decoder.deserialize(topic, r.value());
+          } catch (RuntimeException notAStatus) {
+            LOG.debug("Skipping undecodable status record at offset {}: {}", r.offset(), notAStatus.toString());
           }
         }
-      }
+      });
+      last = newest[0];
     } catch (RuntimeException e) {
       LOG.warn("Cannot read the last status of {} from {} ({}): control commands rejected before this start may"
           + " be reported as rejected once more", workerId, topic, e.toString());
