@@ -1,9 +1,9 @@
 package io.kinfer.ops.ctl;
 
+import io.kinfer.ops.ClusterOptions;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.Topics;
 import java.nio.file.Path;
-import io.kinfer.ops.ClusterOptions;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
