@@ -10,6 +10,8 @@ COPY topology topology
 COPY worker worker
 COPY ops ops
 COPY docs docs
+COPY config config
+COPY .mvn .mvn
 RUN mvn -B -q -DskipTests ${MAVEN_PROFILES:+-P$MAVEN_PROFILES} package
 
 # CUDA runtime for the GPU build (ONNX Runtime 1.2x GPU needs CUDA 12 and cuDNN 9).

@@ -23,6 +23,7 @@ final class LatencyChart {
 
   private LatencyChart() {}
 
+  @SuppressWarnings("checkstyle:MethodLength") // over the limit before the guardrail: to split (issue 14)
   static void write(Path png, String title, List<LatencyBench.Point> points, double targetP99Ms) throws IOException {
     System.setProperty("java.awt.headless", "true");
     BufferedImage image = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);

@@ -77,6 +77,7 @@ public final class Replay {
   }
 
   /** Runs the replay and writes the report; returns the report (also in {@code out/report.json}). */
+  @SuppressWarnings({"checkstyle:CyclomaticComplexity", "checkstyle:MethodLength"}) // over the limit before the guardrail: to split (issue 14)
   public Map<String, Object> run() throws Exception {
     Files.createDirectories(o.out());
     String model = o.candidates().get(0).model();
@@ -197,6 +198,7 @@ public final class Replay {
     return report;
   }
 
+  @SuppressWarnings({"checkstyle:CyclomaticComplexity", "checkstyle:MethodLength"}) // over the limit before the guardrail: to split (issue 14)
   private void compare(OnnxEngine engine, List<InferenceRequest> batch, List<ConsumerRecord<byte[], byte[]>> sources,
       RecordedPredictions recorded, Map<ModelVersion, VersionStats> perVersion, Map<ModelVersion, PairStats> pairs,
       Map<String, Integer> labels, AbOutcome ab, BufferedWriter disagreements, FailureLog failures,

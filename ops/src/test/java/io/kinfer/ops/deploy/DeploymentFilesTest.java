@@ -55,6 +55,8 @@ public class DeploymentFilesTest {
     assertThat(device.get("capabilities").toString()).contains("gpu");
     String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
     assertThat(dockerfile).contains("AS build", "AS runtime-gpu", "AS runtime", "USER 10001");
+    assertThat(dockerfile).as("the build's guardrails config and the root marker go into the build stage")
+        .contains("COPY config config", "COPY .mvn .mvn");
     assertThat(dockerfile.lastIndexOf("FROM ")).as("CPU runtime is the default (last) stage")
         .isEqualTo(dockerfile.indexOf("FROM eclipse-temurin:17-jre AS runtime"));
   }

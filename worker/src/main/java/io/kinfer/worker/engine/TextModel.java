@@ -69,6 +69,7 @@ final class TextModel implements AutoCloseable {
   }
 
   /** Checks model.json's text section against the graph's declared inputs and outputs, then loads the tokenizer. */
+  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
   static TextModel create(ModelConfig config, byte[] tokenizerJson, byte[] labels, long maxBatchBytes) {
     String model = config.name() + ":" + config.version();
     TextSpec spec = config.text();
@@ -180,6 +181,7 @@ final class TextModel implements AutoCloseable {
    * The request's string, or why it has none. Sizes are checked
    * before anything is decoded or copied.
    */
+  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
   private Parsed text(InferenceRequest request) {
     Tensor t = LoadedModel.find(request, ModelConfig.TEXT_INPUT);
     if (t == null) {
