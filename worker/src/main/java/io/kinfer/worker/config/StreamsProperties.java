@@ -54,7 +54,9 @@ public final class StreamsProperties {
       // answer at Streams' 10 s, 5.7-5.8 s at 5 s. The cost: one engine call (plus what the thread
       // did since its last commit) must stay well under it, or the broker aborts a healthy
       // transaction and the task moves (docs/CONFIGURATION.md).
-      p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), TRANSACTION_TIMEOUT_MS);
+      // Streams refuses a transaction timeout below the commit interval: a long interval keeps room.
+      p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+          (int) Math.max(TRANSACTION_TIMEOUT_MS, 2 * config.getLong(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG)));
     }
     Map<String, Object> passthrough = config.kafkaPassthrough();
     if (!"streams".equals(passthrough.get(StreamsConfig.GROUP_PROTOCOL_CONFIG))) {

@@ -76,7 +76,7 @@ public final class JitWarmUp {
         if (System.nanoTime() >= deadline) {
           break; // a round of large batches of a large model can take seconds: the budget is checked per batch
         }
-        int size = Math.min(1 << (round % 8), engine.maxBatchSize(version));
+        int size = Math.max(1, Math.min(1 << (round % 8), engine.maxBatchSize(version)));
         int length = 4 << (round % 5);
         List<BufferedRequest> buffered = new ArrayList<>(size);
         List<InferenceRequest> batch = new ArrayList<>(size);

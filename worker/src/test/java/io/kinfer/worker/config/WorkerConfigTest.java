@@ -160,6 +160,10 @@ class WorkerConfigTest {
     assertThat(new StreamsConfig(StreamsProperties.of(longer, "test-registry")).getProducerConfigs("c"))
         .containsEntry("transaction.timeout.ms", "30000");
 
+    WorkerConfig slowCommits = new WorkerConfig(Map.of(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG, "10000"));
+    assertThat(new StreamsConfig(StreamsProperties.of(slowCommits, "test-registry")).getProducerConfigs("c"))
+        .containsEntry("transaction.timeout.ms", 20_000);
+
     WorkerConfig atLeastOnce = new WorkerConfig(Map.of(WorkerConfig.PROCESSING_GUARANTEE_CONFIG, "at_least_once"));
     assertThat(StreamsProperties.of(atLeastOnce, "test-registry"))
         .doesNotContainKey(StreamsConfig.producerPrefix("transaction.timeout.ms"));
