@@ -15,6 +15,7 @@ import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.Tensor;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.infer.BatchResult;
+import io.kinfer.worker.lifecycle.JitWarmUp;
 import io.kinfer.worker.models.PackagedModels;
 import io.kinfer.worker.models.TextRequests;
 import io.kinfer.worker.repository.ModelConfig;
@@ -28,6 +29,7 @@ import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +70,10 @@ class TextModelEngineTest {
     repository = new ModelRepository(models, 1L << 30);
     engine = new OnnxEngine(EngineOptions.cpu());
     engine.load(repository.load(V1));
+    // As a worker does before joining its group: every comparison below runs on a warmed-up engine.
+    JitWarmUp.Report warm = JitWarmUp.run(engine, Duration.ofMillis(300), "test");
+    assertThat(warm.failed()).as("warm-up requests the real model refused").isZero();
+    assertThat(warm.totalBatches()).isPositive();
     reference = OrtEnvironment.getEnvironment().createSession(
         Files.readAllBytes(models.resolve(NAME + "/1/model.onnx")), new OrtSession.SessionOptions());
     referenceTokenizer = HuggingFaceTokenizer.newInstance(models.resolve(NAME + "/1/tokenizer.json"),
