@@ -129,17 +129,13 @@ public final class ControlClient implements AutoCloseable {
 
   private static void ensureHistoryTopic(Map<String, Object> client, Topics topics) {
     try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(client)) {
-      if (!admin.listTopics().names().get().contains(historyTopic(topics))) {
+      if (!admin.listTopics().names().get().contains(topics.history().name())) {
         TopicSetup.createIfAbsent(admin, List.of(topics.history().newTopic(1)));
       }
     } catch (Exception e) {
-      throw new IllegalStateException("Cannot create " + historyTopic(topics) + " (rollback needs it): "
+      throw new IllegalStateException("Cannot create " + topics.history().name() + " (rollback needs it): "
           + e.getMessage(), e);
     }
-  }
-
-  public static String historyTopic(Topics topics) {
-    return topics.history().name();
   }
 
   /** The newest valid plan per model on the control topic. */
@@ -170,7 +166,7 @@ public final class ControlClient implements AutoCloseable {
       reader = new KafkaConsumer<>(ClientSettings.committedReader(client), new StringDeserializer(),
           new org.apache.kafka.common.serialization.ByteArrayDeserializer());
       List<TopicPartition> partitions = new ArrayList<>();
-      for (String t : List.of(topics.control(), historyTopic(topics))) {
+      for (String t : List.of(topics.control(), topics.history().name())) {
         reader.partitionsFor(t, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(t, p.partition())));
       }
       reader.assign(partitions);
@@ -287,7 +283,7 @@ public final class ControlClient implements AutoCloseable {
    * minutes) would be fenced by any other publish under the same transactional id meanwhile.
    */
   private void write(String model, ControlCommand signed) {
-    String what = "Cannot publish the plan to " + topics.control() + " and " + historyTopic(topics);
+    String what = "Cannot publish the plan to " + topics.control() + " and " + topics.history().name();
     try (KafkaProducer<String, ControlCommand> producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
         new AvroWireSerializer<>(registry, ControlCommand.getClassSchema(), false))) {
       producer.initTransactions();
@@ -295,7 +291,7 @@ public final class ControlClient implements AutoCloseable {
       try {
         Future<RecordMetadata> control = producer.send(new ProducerRecord<>(topics.control(), model, signed));
         betweenWrites.run();
-        Future<RecordMetadata> history = producer.send(new ProducerRecord<>(historyTopic(topics), model, signed));
+        Future<RecordMetadata> history = producer.send(new ProducerRecord<>(topics.history().name(), model, signed));
         producer.commitTransaction();
         written(control.get());
         written(history.get());

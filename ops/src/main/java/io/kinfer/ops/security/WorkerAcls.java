@@ -48,7 +48,7 @@ public final class WorkerAcls {
    */
   public static List<AclBinding> operator(String principal, Topics topics) {
     List<AclBinding> acls = new ArrayList<>();
-    for (String t : List.of(topics.control(), ControlClient.historyTopic(topics))) {
+    for (String t : List.of(topics.control(), topics.history().name())) {
       for (AclOperation op : List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE)) {
         acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, op));
       }
@@ -76,7 +76,7 @@ public final class WorkerAcls {
   /** Plans, status, predictions and comparisons readable, nothing writable: for ops ctl status, dashboards, auditors. */
   public static List<AclBinding> observer(String principal, Topics topics) {
     List<AclBinding> acls = new ArrayList<>();
-    for (String t : List.of(topics.control(), ControlClient.historyTopic(topics), topics.status(), topics.comparisons(),
+    for (String t : List.of(topics.control(), topics.history().name(), topics.status(), topics.comparisons(),
         topics.predictions())) {
       acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.READ));
       acls.add(allow(principal, ResourceType.TOPIC, t, PatternType.LITERAL, AclOperation.DESCRIBE));

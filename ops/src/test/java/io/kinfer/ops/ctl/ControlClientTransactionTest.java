@@ -64,7 +64,7 @@ class ControlClientTransactionTest {
     Topics topics = new Topics(d.requests(), d.predictions(), d.deadLetters(), d.shadow(), d.comparisons(),
         name + ".control", d.status());
     admin.createTopics(List.of(new NewTopic(topics.control(), 1, (short) 1),
-        new NewTopic(ControlClient.historyTopic(topics), 1, (short) 1))).all().get();
+        new NewTopic(topics.history().name(), 1, (short) 1))).all().get();
     return topics;
   }
 
@@ -95,7 +95,7 @@ class ControlClientTransactionTest {
       ControlCommand second = ops.deploy("mlp", "2");
 
       assertThat(committed(topics.control())).containsExactly(first, second);
-      assertThat(committed(ControlClient.historyTopic(topics))).containsExactly(first, second);
+      assertThat(committed(topics.history().name())).containsExactly(first, second);
       assertThat(ops.rollback("mlp").getRoutes()).isEqualTo(first.getRoutes());
     }
   }
@@ -135,7 +135,7 @@ class ControlClientTransactionTest {
       assertThatThrownBy(() -> ops.deploy("mlp", "2")).hasStackTraceContaining("injected failure");
 
       assertThat(committed(topics.control())).containsExactly(first);
-      assertThat(committed(ControlClient.historyTopic(topics))).containsExactly(first);
+      assertThat(committed(topics.history().name())).containsExactly(first);
     }
     try (ControlClient fresh = client(topics)) {
       assertThat(fresh.currentPlan("mlp")).contains(first);
@@ -170,12 +170,12 @@ class ControlClientTransactionTest {
       assertThat(System.currentTimeMillis() - startedMs).as("not held back until the transaction timed out")
           .isLessThan(ControlClient.TRANSACTION_TIMEOUT_MS);
       assertThat(committed(topics.control())).containsExactly(survivor);
-      assertThat(committed(ControlClient.historyTopic(topics))).containsExactly(survivor);
+      assertThat(committed(topics.history().name())).containsExactly(survivor);
       assertThat(survivor.getRoutes()).extracting(Route::getVersion).containsExactly("2");
 
       never.countDown();
       assertThatThrownBy(() -> hung.get(30, TimeUnit.SECONDS)).hasStackTraceContaining("Cannot publish the plan");
     }
-    assertThat(committed(ControlClient.historyTopic(topics))).containsExactly(survivor);
+    assertThat(committed(topics.history().name())).containsExactly(survivor);
   }
 }

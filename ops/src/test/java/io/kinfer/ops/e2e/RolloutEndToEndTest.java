@@ -88,7 +88,7 @@ class RolloutEndToEndTest {
           new NewTopic(TOPICS.predictions(), 2, (short) 1), new NewTopic(TOPICS.deadLetters(), 1, (short) 1),
           new NewTopic(TOPICS.shadow(), 2, (short) 1), new NewTopic(TOPICS.comparisons(), 2, (short) 1),
           new NewTopic(TOPICS.control(), 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
-          new NewTopic(ControlClient.historyTopic(TOPICS), 1, (short) 1),
+          new NewTopic(TOPICS.history().name(), 1, (short) 1),
           new NewTopic(TOPICS.status(), 1, (short) 1))).all().get();
     }
   }

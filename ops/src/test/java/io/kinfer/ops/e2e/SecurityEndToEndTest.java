@@ -59,7 +59,7 @@ class SecurityEndToEndTest {
     Path keys = dir.resolve("keys");
     Path key = OperatorKey.ensure(keys, "ops");
     Topics topics = Topics.defaults();
-    String history = ControlClient.historyTopic(topics);
+    String history = topics.history().name();
     try (EmbeddedKafka kafka = new EmbeddedKafka(null, 0, Map.of(), users);
         EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(new InMemorySchemaRegistry(), "127.0.0.1", 0)) {
       kafka.start();
