@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Option;
 
@@ -238,15 +237,10 @@ final class ScaleBench {
         "every partition answering again after " + what);
   }
 
-  private static void await(BooleanSupplier condition, long timeoutMs, String what) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("Timed out after " + timeoutMs / 1000 + " s waiting for " + what);
-      }
-      Thread.sleep(50); // the polling period of a condition
-    }
+  private static void await(Settled.Check condition, long timeoutMs, String what) throws Exception {
+    Settled.until(what, Duration.ofMillis(timeoutMs), 50, condition);
   }
+
 
   /** The workers of one run, by ordinal (1..3), each with its own state directory like a pod's volume. */
   private final class Workers implements AutoCloseable {
@@ -320,7 +314,7 @@ final class ScaleBench {
       running.remove(ordinal);
     }
 
-    void awaitReady() throws InterruptedException {
+    void awaitReady() throws Exception {
       for (Map.Entry<Integer, WorkerProcess> e : running.entrySet()) {
         WorkerProcess worker = e.getValue();
         await(() -> {

@@ -30,8 +30,14 @@ public final class Settled {
     }
   }
 
-  private interface Check {
+  /** A condition on the cluster's or the tracker's state. */
+  public interface Check {
     boolean done() throws Exception;
+  }
+
+  /** Polls {@code check} every {@code periodMs} until it holds; fails naming {@code what} after {@code atMost}. */
+  public static void until(String what, Duration atMost, long periodMs, Check check) throws Exception {
+    poll(what + " (" + atMost.toSeconds() + " s)", System.nanoTime() + atMost.toNanos(), periodMs, check);
   }
 
   private static void poll(String what, long deadlineNanos, long periodMs, Check check) throws Exception {
