@@ -50,8 +50,7 @@ public final class WorkerProcess implements AutoCloseable {
 
   public boolean ready() {
     try {
-      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/ready"))
-          .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      return HTTP.send(get("/ready"), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
     } catch (IOException e) {
       return false;
     } catch (InterruptedException e) {
@@ -67,8 +66,11 @@ public final class WorkerProcess implements AutoCloseable {
 
   /** The worker's /metrics, series (name with labels) to value. */
   public Map<String, Double> metrics() throws IOException, InterruptedException {
-    return PrometheusText.parse(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
-        .build(), HttpResponse.BodyHandlers.ofString()).body());
+    return PrometheusText.parse(HTTP.send(get("/metrics"), HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  private HttpRequest get(String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path)).build();
   }
 
   public boolean alive() {

@@ -51,9 +51,10 @@ public final class StreamsProperties {
       // of every partition it wrote to, and its pending offset commit blocks the task's next owner,
       // until the broker aborts it: transaction.timeout.ms after it began, at the broker's next
       // timed-out-transaction check. ops bench --scale, one of 3 workers stopped: 15-17 s without an
-      // answer at Streams' 10 s, 5.7-5.8 s at 5 s. The cost: one engine call (plus what the thread
-      // did since its last commit) must stay well under it, or the broker aborts a healthy
-      // transaction and the task moves (docs/CONFIGURATION.md).
+      // answer at Streams' 10 s, 5.7-12.2 s at 5 s (16.4 s once at 10x the load: the broker checks
+      // every 10 s by default). The cost: one engine call (plus what the thread did since its last
+      // commit) must stay well under it, or the broker aborts a healthy transaction and the task
+      // moves (docs/CONFIGURATION.md).
       // Streams refuses a transaction timeout below the commit interval: a long interval keeps room.
       p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
           (int) Math.max(TRANSACTION_TIMEOUT_MS, 2 * config.getLong(WorkerConfig.COMMIT_INTERVAL_MS_CONFIG)));

@@ -11,6 +11,7 @@ import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.topology.infer.BatchResult.Outcome;
 import io.kinfer.topology.publish.Responses;
+import io.kinfer.worker.engine.LoadedModel;
 import io.kinfer.worker.engine.OnnxEngine;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
@@ -80,8 +81,9 @@ public final class JitWarmUp {
         int length = 4 << (round % 5);
         List<BufferedRequest> buffered = new ArrayList<>(size);
         List<InferenceRequest> batch = new ArrayList<>(size);
+        LoadedModel model = engine.model(version);
         for (int i = 0; i < size; i++) {
-          InferenceRequest sample = engine.model(version).sampleRequest("warm-up-" + (requests + i), length);
+          InferenceRequest sample = model.sampleRequest("warm-up-" + (requests + i), length);
           InferenceRequest request = requestIn.deserialize(REQUESTS, requestOut.serialize(REQUESTS, sample));
           BufferedRequest entry = BufferedRequest.newBuilder().setKey(request.getId()).setRequest(request)
               .setVersion(version.version()).setVariant("PRIMARY").setRecordTimestamp(System.currentTimeMillis())
