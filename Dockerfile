@@ -8,11 +8,15 @@ COPY pom.xml .
 COPY schemas schemas
 COPY topology topology
 COPY worker worker
+COPY evaluation evaluation
 COPY ops ops
+# The reactor lists dev; its pom is enough, since only ops and what it needs are built (-pl ops -am).
+COPY dev/pom.xml dev/pom.xml
 COPY docs docs
 COPY config config
 COPY .mvn .mvn
-RUN mvn -B -q -DskipTests ${MAVEN_PROFILES:+-P$MAVEN_PROFILES} package
+# Only the ops distribution: the dev module (embedded broker, packaged models, demo, bench) stays out of the image.
+RUN mvn -B -q -DskipTests ${MAVEN_PROFILES:+-P$MAVEN_PROFILES} -pl ops -am package
 
 # CUDA runtime for the GPU build (ONNX Runtime 1.2x GPU needs CUDA 12 and cuDNN 9).
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04 AS runtime-gpu

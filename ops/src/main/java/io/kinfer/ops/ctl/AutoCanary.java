@@ -1,7 +1,9 @@
 package io.kinfer.ops.ctl;
 
-import io.kinfer.ops.replay.ComparisonTally;
-import io.kinfer.ops.replay.Gates;
+import io.kinfer.evaluation.CanaryDecision;
+import io.kinfer.evaluation.ComparisonTally;
+import io.kinfer.evaluation.Gates;
+import io.kinfer.ops.replay.Report;
 import io.kinfer.ops.replay.TopicRange;
 import io.kinfer.ops.security.ClientSettings;
 import io.kinfer.schemas.ControlCommand;
@@ -42,7 +44,7 @@ public final class AutoCanary {
   public record Settings(double percent, Gates gates, long minSamples, Duration timeout, double tolerance) {}
 
   /** What happened and why; {@code report} is in the replay report format. */
-  public record Decision(boolean promoted, String reason, ControlCommand plan, Map<String, Object> report) {}
+  public record Decision(boolean promoted, String reason, ControlCommand plan, Report report) {}
 
   private AutoCanary() {}
 
@@ -58,27 +60,15 @@ public final class AutoCanary {
         settings.timeout());
     ComparisonTally tally = new ComparisonTally(registry, topics.comparisons(), model, version, settings.tolerance());
     follow(kafka, topics.comparisons(), startMs, tally, settings, out);
-    Map<String, Object> report = tally.toReport("auto-canary");
-    boolean enough = tally.compared() >= settings.minSamples();
-    boolean passed = settings.gates().apply(report) && enough;
-    String verdicts = String.join("; ", ((List<?>) report.get("gates")).stream().map(Object::toString).toList());
-    ControlCommand plan;
-    String reason;
-    if (passed) {
-      plan = control.promote(model);
-      reason = String.format("promoted %s:%s after %d comparisons: %s", model, version, tally.compared(), verdicts);
-    } else {
-      plan = control.restore(before);
-      reason = enough
-          ? String.format("rolled back %s:%s after %d comparisons: a gate failed: %s", model, version,
-              tally.compared(), verdicts)
-          : String.format("rolled back %s:%s: only %d of %d comparisons within %s (is the worker serving"
-              + " and the candidate loaded?)", model, version, tally.compared(), settings.minSamples(),
-              settings.timeout());
-    }
+    Report report = Report.of("auto-canary", tally);
+    CanaryDecision decision = CanaryDecision.decide(model + ":" + version, tally.compared(), settings.minSamples(),
+        settings.timeout(), report.gate(settings.gates()));
+    ControlCommand plan = decision.promote() ? control.promote(model) : control.restore(before);
+    String reason = decision.reason();
     record(kafka, registry, topics, model, plan, reason);
-    report.put("decision", Map.of("promoted", passed, "reason", reason, "generation", plan.getGeneration()));
-    return new Decision(passed, reason, plan, report);
+    report.with("decision", Map.of("promoted", decision.promote(), "reason", reason, "generation",
+        plan.getGeneration()));
+    return new Decision(decision.promote(), reason, plan, report);
   }
 
   private static void follow(Map<String, Object> kafka, String topic, long startMs, ComparisonTally tally,

@@ -103,7 +103,7 @@ public final class CtlCommand {
       try {
         AutoCanary.Decision decision = AutoCanary.run(client, options.kafka(),
             options.registry(), options.topics(), model, version,
-            new AutoCanary.Settings(percent, io.kinfer.ops.replay.Gates.parse(gate), minSamples, timeout, 1e-5),
+            new AutoCanary.Settings(percent, io.kinfer.evaluation.Gates.parse(gate), minSamples, timeout, 1e-5),
             System.out);
         if (report != null) {
           io.kinfer.ops.replay.ReportWriter.write(report, decision.report());

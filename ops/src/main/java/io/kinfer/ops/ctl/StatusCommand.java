@@ -2,7 +2,7 @@ package io.kinfer.ops.ctl;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.kinfer.ops.replay.PairStats;
+import io.kinfer.evaluation.PairStats;
 import io.kinfer.schemas.ModelStatus;
 import io.kinfer.schemas.ShadowComparison;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;

@@ -1,5 +1,7 @@
 package io.kinfer.ops.replay;
 
+import io.kinfer.evaluation.ComparisonTally;
+import io.kinfer.evaluation.Gates;
 import io.kinfer.ops.ClusterOptions;
 import io.kinfer.topology.Topics;
 import java.nio.file.Path;
@@ -60,7 +62,7 @@ public final class CompareCommand implements Callable<Integer> {
     return ReplayCommand.runToReport(() -> summarise(start, end, stop::get), () -> stop.set(true), gates, out);
   }
 
-  private Map<String, Object> summarise(Instant start, Instant end, java.util.function.BooleanSupplier stop)
+  private Report summarise(Instant start, Instant end, java.util.function.BooleanSupplier stop)
       throws Exception {
     ComparisonTally tally = new ComparisonTally(cluster.schemaRegistry(), topic, model, shadowVersion,
         tolerance);
@@ -73,16 +75,13 @@ public final class CompareCommand implements Callable<Integer> {
         done[0] += chunk.size();
         progress.update(done[0], false);
       });
-      Map<String, Object> report = tally.toReport("compare");
-      report.put("partial", stop.getAsBoolean());
-      report.put("partialReason", stop.getAsBoolean() ? "stopped before the end of the window (Ctrl-C)" : null);
       Map<String, Object> source = new java.util.LinkedHashMap<>();
       source.put("topic", topic);
       source.put("from", start.toString());
       source.put("to", end.toString());
       source.put("records", range.size());
-      report.put("source", source);
-      return report;
+      return new Report("compare", stop.getAsBoolean() ? "stopped before the end of the window (Ctrl-C)" : null,
+          tally.durationSeconds(), tally.summaries()).with("counts", tally.counts()).with("source", source);
     }
   }
 }

@@ -1,6 +1,8 @@
 package io.kinfer.ops.replay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kinfer.evaluation.AbOutcome;
+import io.kinfer.evaluation.PairStats;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.Status;
@@ -78,7 +80,7 @@ public final class Replay {
 
   /** Runs the replay and writes the report; returns the report (also in {@code out/report.json}). */
   @SuppressWarnings({"checkstyle:CyclomaticComplexity", "checkstyle:MethodLength"}) // over the limit before the guardrail: to split (issue 14)
-  public Map<String, Object> run() throws Exception {
+  public Report run() throws Exception {
     Files.createDirectories(o.out());
     String model = o.candidates().get(0).model();
     List<ModelVersion> versions = new ArrayList<>();
@@ -100,7 +102,7 @@ public final class Replay {
     long started = System.currentTimeMillis();
     AvroWireDeserializer<InferenceRequest> requests = new AvroWireDeserializer<>(o.registry(),
         InferenceRequest.getClassSchema());
-    Map<String, Object> report = new LinkedHashMap<>();
+    Object recordedReport = null;
     try (OnnxEngine engine = new OnnxEngine(EngineOptions.cpu());
         RangeReader reader = new RangeReader(o.client(), Math.max(o.batchSize(), 500));
         BufferedWriter disagreements = Files.newBufferedWriter(o.out().resolve("disagreements.jsonl"));
@@ -174,28 +176,27 @@ public final class Replay {
       } finally {
         progress.update(done[0], true);
         if (recorded != null) {
-          report.put("recordedPredictions", recorded.toReport());
+          recordedReport = recorded.toReport();
           recorded.close();
         }
       }
-      report.put("kind", "replay");
-      report.put("partial", stopRequested);
-      report.put("partialReason", stopRequested ? "stopped before the end of the range (Ctrl-C)" : null);
-      report.put("generatedAt", Instant.now().toString());
-      report.put("durationSeconds", (System.currentTimeMillis() - started) / 1000.0);
-      report.put("source", source(range, done[0]));
-      report.put("counts", Map.of("requests", counts[0], "otherModels", counts[1], "undecodable", counts[2],
-          "labels", labels.size(), "labelsMalformed", counts[3]));
       Map<String, Object> versionReport = new LinkedHashMap<>();
-      perVersion.forEach((v, s) -> versionReport.put(v.toString(), s.toReport()));
-      report.put("versions", versionReport);
-      report.put("comparisons", pairs.values().stream().map(PairStats::toReport).toList());
-      report.put("failures", failures.toReport());
+      perVersion.forEach((v, st) -> versionReport.put(v.toString(), st.toReport()));
+      Report report = new Report("replay", stopRequested ? "stopped before the end of the range (Ctrl-C)" : null,
+          (System.currentTimeMillis() - started) / 1000.0, pairs.values().stream().map(PairStats::summary).toList())
+          .with("source", source(range, done[0]))
+          .with("counts", Map.of("requests", counts[0], "otherModels", counts[1], "undecodable", counts[2],
+              "labels", labels.size(), "labelsMalformed", counts[3]))
+          .with("versions", versionReport)
+          .with("failures", failures.toReport());
       if (!ab.isEmpty()) {
-        report.put("abTest", ab.toReport());
+        report.with("abTest", ab.summary());
       }
+      if (recordedReport != null) {
+        report.with("recordedPredictions", recordedReport);
+      }
+      return report;
     }
-    return report;
   }
 
   @SuppressWarnings({"checkstyle:CyclomaticComplexity", "checkstyle:MethodLength"}) // over the limit before the guardrail: to split (issue 14)

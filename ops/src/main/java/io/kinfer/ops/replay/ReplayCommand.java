@@ -1,5 +1,8 @@
 package io.kinfer.ops.replay;
 
+import io.kinfer.evaluation.Gates;
+import io.kinfer.evaluation.PairStats;
+import io.kinfer.evaluation.PairSummary;
 import io.kinfer.ops.ClusterOptions;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.Topics;
@@ -104,7 +107,7 @@ public final class ReplayCommand implements Callable<Integer> {
 
   /** A run that yields a report. */
   interface ReportRun {
-    Map<String, Object> run() throws Exception;
+    Report run() throws Exception;
   }
 
   /**
@@ -123,18 +126,16 @@ public final class ReplayCommand implements Callable<Integer> {
     }, "kinfer-report-on-exit");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      Map<String, Object> report = run.run();
-      boolean passed = gates.apply(report);
+      Report report = run.run();
+      Gates.Report verdicts = report.gate(gates);
       ReportWriter.write(out, report);
       System.out.println(summary(report, out));
-      for (Object g : (List<?>) report.get("gates")) {
-        System.out.println("  gate " + g);
-      }
-      if (!passed) {
+      verdicts.verdicts().forEach(v -> System.out.println("  gate " + v));
+      if (!verdicts.passed()) {
         System.err.println("A gate failed: see " + out.resolve("report.html"));
         return 3;
       }
-      return Boolean.TRUE.equals(report.get("partial")) ? 130 : 0;
+      return report.partial() ? 130 : 0;
     } finally {
       written.countDown();
       try {
@@ -145,14 +146,13 @@ public final class ReplayCommand implements Callable<Integer> {
     }
   }
 
-  @SuppressWarnings("unchecked")
-  private static String summary(Map<String, Object> report, Path out) {
+  private static String summary(Report report, Path out) {
     StringBuilder s = new StringBuilder();
-    s.append(Boolean.TRUE.equals(report.get("partial")) ? "PARTIAL report " : "Report ").append(out.resolve("report.html"));
-    for (Map<String, Object> c : (List<Map<String, Object>>) report.get("comparisons")) {
-      Map<String, Double> m = (Map<String, Double>) c.get("metrics");
+    s.append(report.partial() ? "PARTIAL report " : "Report ").append(out.resolve("report.html"));
+    for (PairSummary c : report.comparisons()) {
+      Map<String, Double> m = c.metrics();
       s.append(String.format("%n  %s vs %s: %,.0f compared, agreement %.4f, top-1 agreement %.4f, p99 |diff| %.3g,"
-          + " failed %.4f", c.get("candidate"), c.get("baseline"), m.get("compared"), m.get("agreement"),
+          + " failed %.4f", c.candidate(), c.baseline(), m.get("compared"), m.get("agreement"),
           m.get("top1_agreement"), m.get("p99_diff"), m.get("failed_rate")));
     }
     return s.toString();

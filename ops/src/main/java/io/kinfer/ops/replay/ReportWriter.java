@@ -1,5 +1,6 @@
 package io.kinfer.ops.replay;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -13,18 +14,25 @@ import java.util.Map;
 /**
  * Writes a replay or compare report: {@code report.json} for pipelines and {@code report.html} for
  * people, self-contained (inline SVG charts, no script, no network) and well-formed XHTML so it
- * opens anywhere and can be checked by an XML parser.
+ * opens anywhere and can be checked by an XML parser. The HTML is drawn from the same JSON document,
+ * so the two never disagree; reading it back is this class's job alone.
  */
 public final class ReportWriter {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private ReportWriter() {}
 
-  public static void write(Path dir, Map<String, Object> report) throws IOException {
+  public static void write(Path dir, Report report) throws IOException {
     Files.createDirectories(dir);
+    Map<String, Object> document = tree(report);
     // NaN is not JSON: written as null.
-    Files.writeString(dir.resolve("report.json"), JSON.writeValueAsString(sanitize(report)));
-    Files.writeString(dir.resolve("report.html"), html(report));
+    Files.writeString(dir.resolve("report.json"), JSON.writeValueAsString(sanitize(document)));
+    Files.writeString(dir.resolve("report.html"), html(document));
+  }
+
+  /** The report as report.json has it (typed parts as plain maps and lists), which the HTML is drawn from. */
+  static Map<String, Object> tree(Report report) {
+    return JSON.convertValue(report, new TypeReference<Map<String, Object>>() {});
   }
 
   @SuppressWarnings("unchecked")

@@ -57,6 +57,15 @@ public class DeploymentFilesTest {
     assertThat(dockerfile).contains("AS build", "AS runtime-gpu", "AS runtime", "USER 10001");
     assertThat(dockerfile).as("the build's guardrails config and the root marker go into the build stage")
         .contains("COPY config config", "COPY .mvn .mvn");
+    assertThat(dockerfile).as("the image builds the ops distribution only, so it ships no embedded broker")
+        .contains("-pl ops -am package", "COPY dev/pom.xml dev/pom.xml").doesNotContain("COPY dev dev");
+    java.util.regex.Matcher module = java.util.regex.Pattern.compile("<module>([^<]+)</module>")
+        .matcher(Files.readString(ROOT.resolve("pom.xml")));
+    while (module.find()) {
+      String m = module.group(1);
+      assertThat(dockerfile).as("Maven reads every module of the reactor: %s must be in the build stage", m)
+          .containsAnyOf("COPY " + m + " " + m + "\n", "COPY " + m + "/pom.xml " + m + "/pom.xml\n");
+    }
     assertThat(dockerfile.lastIndexOf("FROM ")).as("CPU runtime is the default (last) stage")
         .isEqualTo(dockerfile.indexOf("FROM eclipse-temurin:17-jre AS runtime"));
   }

@@ -53,7 +53,7 @@ public final class PackagedModels {
       try (InputStream in = PackagedModels.class.getResourceAsStream(name)) {
         if (in == null) {
           throw new IOException(name + " is not on the classpath: it comes with the Maven package dev.langchain4j:"
-              + artifact + " (a dependency of kinfer-ops)");
+              + artifact + " (a dependency of kinfer-dev)");
         }
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
