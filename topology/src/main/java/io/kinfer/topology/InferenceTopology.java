@@ -2,12 +2,9 @@ package io.kinfer.topology;
 
 import io.kinfer.schemas.BufferedRequest;
 import io.kinfer.schemas.InferenceRequest;
-import io.kinfer.schemas.InferenceResponse;
-import io.kinfer.schemas.ShadowComparison;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroSafety;
 import io.kinfer.schemas.serde.AvroSerdes;
-import io.kinfer.schemas.serde.AvroWireDeserializer;
 import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.batch.AdaptiveBatching;
 import io.kinfer.topology.batch.BatchPolicy;
@@ -92,9 +89,7 @@ public final class InferenceTopology {
     Topology topology = new Topology();
     // Keys and values as read are kept for dead-letter copies (the route step makes the key a String).
     topology.addSource(SOURCE, Serdes.ByteArray().deserializer(),
-        ReceivedRequest.deserializer(new AvroWireDeserializer<InferenceRequest>(registry,
-            InferenceRequest.getClassSchema())),
-        topics.requests());
+        ReceivedRequest.deserializer(topics.requestsTopic().valueDeserializer(registry)), topics.requests());
     topology.addProcessor(ROUTE, () -> new RouteProcessor(routes, BATCH, PREDICTIONS_SINK, DEAD_LETTERS_SINK,
         topics.requests(), metrics, worker), SOURCE);
     topology.addProcessor(BATCH,
@@ -116,20 +111,18 @@ public final class InferenceTopology {
     topology.addProcessor(SHADOW, () -> new ShadowProcessor(engine, SHADOW_SINK, COMPARISONS_SINK, metrics, worker),
         INFER);
     topology.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(),
-        new AvroWireSerializer<InferenceResponse>(registry, InferenceResponse.getClassSchema(), false),
-        ROUTE, BATCH, INFER);
+        topics.predictionsTopic().valueSerializer(registry), ROUTE, BATCH, INFER);
     // Dead-letter copies of decodable but unservable requests: the bytes as read pass through; a
     // request buffered by an older worker (without them) is re-encoded under the request topic's
     // subject, so it still reads back like what the producer sent.
-    AvroWireSerializer<InferenceRequest> requestWire =
-        new AvroWireSerializer<>(registry, InferenceRequest.getClassSchema(), false);
+    AvroWireSerializer<InferenceRequest> requestWire = topics.requestsTopic().valueSerializer(registry);
     Serializer<InferenceRequest> asRequest = (topic, request) -> requestWire.serialize(topics.requests(), request);
     topology.addSink(DEAD_LETTERS_SINK, topics.deadLetters(), DeadLetters.passThrough(Serdes.String().serializer(),
         String.class), DeadLetters.passThrough(asRequest, InferenceRequest.class), ROUTE, INFER);
     topology.addSink(SHADOW_SINK, topics.shadow(), Serdes.String().serializer(),
-        new AvroWireSerializer<InferenceResponse>(registry, InferenceResponse.getClassSchema(), false), SHADOW);
+        topics.shadowTopic().valueSerializer(registry), SHADOW);
     topology.addSink(COMPARISONS_SINK, topics.comparisons(), Serdes.String().serializer(),
-        new AvroWireSerializer<ShadowComparison>(registry, ShadowComparison.getClassSchema(), false), SHADOW);
+        topics.comparisonsTopic().valueSerializer(registry), SHADOW);
     topology.addGlobalStore(
         Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CONTROL_STORE), Serdes.String(), Serdes.ByteArray())
             .withLoggingDisabled(),

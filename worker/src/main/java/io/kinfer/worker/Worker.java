@@ -136,9 +136,9 @@ public final class Worker implements AutoCloseable {
         Duration.ofMillis(config.getLong(WorkerConfig.MODEL_UNLOAD_GRACE_MS_CONFIG)));
     opened.push(lifecycle);
     // Before Streams replays the control topic: which of its rejections this worker id published already.
-    var reportedBefore = StatusPublisher.reportedBefore(config.consumerConfig(), config.topics().status(), workerId,
+    var reportedBefore = StatusPublisher.reportedBefore(config.consumerConfig(), config.topics().statusTopic(), workerId,
         registry, Duration.ofSeconds(30));
-    StatusPublisher status = new StatusPublisher(workerId, config.topics().status(), engine, routes, metrics,
+    StatusPublisher status = new StatusPublisher(workerId, config.topics().statusTopic(), engine, routes, metrics,
         config.producerConfig(), registry, Duration.ofMillis(config.getLong(WorkerConfig.STATUS_INTERVAL_MS_CONFIG)),
         reportedBefore);
     opened.push(status);

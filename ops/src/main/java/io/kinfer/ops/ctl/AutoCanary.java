@@ -9,7 +9,6 @@ import io.kinfer.ops.security.ClientSettings;
 import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.ModelStatus;
 import io.kinfer.schemas.registry.SchemaRegistry;
-import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.Topics;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -103,7 +102,7 @@ public final class AutoCanary {
     Map<String, Object> config = new HashMap<>(kafka);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     try (KafkaProducer<String, ModelStatus> producer = new KafkaProducer<>(config, new StringSerializer(),
-        new AvroWireSerializer<>(registry, ModelStatus.getClassSchema(), false))) {
+        topics.statusTopic().valueSerializer(registry))) {
       ModelStatus status = ModelStatus.newBuilder().setWorker(STATUS_KEY_PREFIX + model).setAt(Instant.now())
           .setLoaded(List.of()).setAppliedGenerations(Map.of(model, plan.getGeneration()))
           .setEvents(List.of(reason)).build();

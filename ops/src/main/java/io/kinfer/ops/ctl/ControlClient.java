@@ -5,7 +5,6 @@ import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.Route;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
-import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.ReadToEnd;
 import io.kinfer.topology.Topics;
 import io.kinfer.topology.control.ControlSigning;
@@ -81,7 +80,7 @@ public final class ControlClient implements AutoCloseable {
     this.keyId = keyId;
     this.key = key;
     this.issuer = issuer;
-    this.decoder = new AvroWireDeserializer<>(registry, ControlCommand.getClassSchema());
+    this.decoder = topics.controlTopic().valueDeserializer(registry);
     if (key != null) {
       ensureHistoryTopic(client, topics);
     }
@@ -284,8 +283,9 @@ public final class ControlClient implements AutoCloseable {
    */
   private void write(String model, ControlCommand signed) {
     String what = "Cannot publish the plan to " + topics.control() + " and " + topics.history().name();
+    // The control and history topics hold the same record: one serializer for both.
     try (KafkaProducer<String, ControlCommand> producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
-        new AvroWireSerializer<>(registry, ControlCommand.getClassSchema(), false))) {
+        topics.controlTopic().valueSerializer(registry))) {
       producer.initTransactions();
       producer.beginTransaction();
       try {

@@ -55,7 +55,7 @@ final class StatusCommand implements Callable<Integer> {
     }
     Map<String, ModelStatus> workers = new TreeMap<>();
     List<String> events = new ArrayList<>();
-    AvroWireDeserializer<ModelStatus> statusDecoder = new AvroWireDeserializer<>(registry, ModelStatus.getClassSchema());
+    AvroWireDeserializer<ModelStatus> statusDecoder = topics.statusTopic().valueDeserializer(registry);
     TopicReader.read(options.kafka(), topics.status(), new StringDeserializer(), new ByteArrayDeserializer(), 0, r -> {
       ModelStatus s = statusDecoder.deserialize(topics.status(), r.value());
       workers.put(s.getWorker(), s);
@@ -71,7 +71,7 @@ final class StatusCommand implements Callable<Integer> {
             .merge(header(r.headers().lastHeader(HeaderNames.VERSION)), 1L, Long::sum));
     split.forEach((model, counts) -> model(models, model).put("observed_split", shares(counts)));
     Map<String, PairStats> shadows = new TreeMap<>();
-    AvroWireDeserializer<ShadowComparison> cmpDecoder = new AvroWireDeserializer<>(registry, ShadowComparison.getClassSchema());
+    AvroWireDeserializer<ShadowComparison> cmpDecoder = topics.comparisonsTopic().valueDeserializer(registry);
     TopicReader.read(options.kafka(), topics.comparisons(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
         window, r -> {
           ShadowComparison c = cmpDecoder.deserialize(topics.comparisons(), r.value());

@@ -31,7 +31,7 @@ public final class ClusterSetup {
       throws InterruptedException {
     List<NewTopic> all = new ArrayList<>(topics.all().stream().map(t -> t.newTopic(partitions)).toList());
     if (schemasTopic) {
-      all.add(new Topics.Spec(SCHEMAS_TOPIC, false, true).newTopic(partitions));
+      all.add(Topics.Spec.raw(SCHEMAS_TOPIC, false, true).newTopic(partitions));
     }
     TopicSetup.createIfAbsent(admin, all);
   }

@@ -6,10 +6,10 @@ import io.kinfer.schemas.LoadedVersion;
 import io.kinfer.schemas.ModelStatus;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
-import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.PipelineMetrics;
 import io.kinfer.topology.ReadToEnd;
+import io.kinfer.topology.Topics;
 import io.kinfer.topology.control.ControlEvents;
 import io.kinfer.topology.control.ControlEvents.At;
 import io.kinfer.topology.route.Plan;
@@ -74,19 +74,18 @@ public final class StatusPublisher implements ControlEvents, AutoCloseable {
    * @param reportedBefore control records whose rejection this worker id already published (from
    *     {@link #reportedBefore}); their rejections in the replay are not published again
    */
-  public StatusPublisher(String workerId, String topic, OnnxEngine engine, PlanRoutingTable routes,
+  public StatusPublisher(String workerId, Topics.Spec<ModelStatus> topic, OnnxEngine engine, PlanRoutingTable routes,
       MetricRegistry metrics, Map<String, Object> producerConfig, SchemaRegistry registry, Duration interval,
       Collection<At> reportedBefore) {
     this.reported = new ReportedRejections(reportedBefore);
     this.workerId = workerId;
-    this.topic = topic;
+    this.topic = topic.name();
     this.engine = engine;
     this.routes = routes;
     this.metrics = metrics;
     Map<String, Object> config = new HashMap<>(producerConfig);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
-    this.producer = new KafkaProducer<>(config, new StringSerializer(),
-        new AvroWireSerializer<>(registry, ModelStatus.getClassSchema(), false));
+    this.producer = new KafkaProducer<>(config, new StringSerializer(), topic.valueSerializer(registry));
     scheduler.scheduleAtFixedRate(this::publish, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -95,13 +94,14 @@ public final class StatusPublisher implements ControlEvents, AutoCloseable {
    * rejection it had published; none if there is no such status or it cannot be read (then a
    * replayed rejection may be published once more, which is logged).
    */
-  public static List<At> reportedBefore(Map<String, Object> consumerConfig, String topic, String workerId,
+  public static List<At> reportedBefore(Map<String, Object> consumerConfig, Topics.Spec<ModelStatus> spec, String workerId,
       SchemaRegistry registry, Duration timeout) {
     Map<String, Object> config = new HashMap<>(consumerConfig);
     config.remove(ConsumerConfig.GROUP_ID_CONFIG);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    AvroWireDeserializer<ModelStatus> decoder = new AvroWireDeserializer<>(registry, ModelStatus.getClassSchema());
+    String topic = spec.name();
+    AvroWireDeserializer<ModelStatus> decoder = spec.valueDeserializer(registry);
     ModelStatus last = null;
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
         new ByteArrayDeserializer())) {
