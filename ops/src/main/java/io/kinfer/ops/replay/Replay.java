@@ -79,115 +79,243 @@ public final class Replay {
   }
 
   /** Runs the replay and writes the report; returns the report (also in {@code out/report.json}). */
-  @SuppressWarnings({"checkstyle:CyclomaticComplexity", "checkstyle:MethodLength"}) // over the limit before the guardrail: to split (issue 14)
   public Report run() throws Exception {
     Files.createDirectories(o.out());
-    String model = o.candidates().get(0).model();
-    List<ModelVersion> versions = new ArrayList<>();
-    if (o.baselineVersion() != null) {
-      versions.add(o.baselineVersion());
-    }
-    versions.addAll(o.candidates());
-    String baselineName = o.baselineVersion() == null ? RECORDED : o.baselineVersion().toString();
-    Map<ModelVersion, PairStats> pairs = new LinkedHashMap<>();
-    Map<ModelVersion, VersionStats> perVersion = new LinkedHashMap<>();
-    for (ModelVersion v : versions) {
-      perVersion.put(v, new VersionStats());
-    }
-    for (ModelVersion c : o.candidates()) {
-      pairs.put(c, new PairStats(baselineName, c.toString(), o.tolerance()));
-    }
-    AbOutcome ab = new AbOutcome();
-    long[] counts = new long[4]; // requests, skipped (other models), undecodable, labels malformed
     long started = System.currentTimeMillis();
-    AvroWireDeserializer<InferenceRequest> requests = new AvroWireDeserializer<>(o.registry(),
-        InferenceRequest.getClassSchema());
-    Object recordedReport = null;
     try (OnnxEngine engine = new OnnxEngine(EngineOptions.cpu());
         RangeReader reader = new RangeReader(o.client(), Math.max(o.batchSize(), 500));
         BufferedWriter disagreements = Files.newBufferedWriter(o.out().resolve("disagreements.jsonl"));
         FailureLog failures = new FailureLog(o.out().resolve("failures.jsonl"));
         KafkaProducer<byte[], InferenceResponse> sandbox = sandboxProducer()) {
+      return new Run(engine, reader, disagreements, failures, sandbox).execute(started);
+    }
+  }
+
+  /** One replay's open resources and running tallies, so each step names only what it does. */
+  private final class Run {
+    private final OnnxEngine engine;
+    private final RangeReader reader;
+    private final BufferedWriter disagreements;
+    private final FailureLog failures;
+    private final KafkaProducer<byte[], InferenceResponse> sandbox;
+    private final String model = o.candidates().get(0).model();
+    private final Map<ModelVersion, PairStats> pairs = new LinkedHashMap<>();
+    private final Map<ModelVersion, VersionStats> perVersion = new LinkedHashMap<>();
+    private final AbOutcome ab = new AbOutcome();
+    private final AvroWireDeserializer<InferenceRequest> decoder = new AvroWireDeserializer<>(o.registry(),
+        InferenceRequest.getClassSchema());
+    private Map<String, Integer> labels = Map.of();
+    private RecordedPredictions recorded;
+    private long requests;
+    private long otherModels;
+    private long undecodable;
+    private long labelsMalformed;
+    private long read;
+
+    Run(OnnxEngine engine, RangeReader reader, BufferedWriter disagreements, FailureLog failures,
+        KafkaProducer<byte[], InferenceResponse> sandbox) {
+      this.engine = engine;
+      this.reader = reader;
+      this.disagreements = disagreements;
+      this.failures = failures;
+      this.sandbox = sandbox;
+      if (o.baselineVersion() != null) {
+        perVersion.put(o.baselineVersion(), new VersionStats());
+      }
+      String baselineName = o.baselineVersion() == null ? RECORDED : o.baselineVersion().toString();
+      for (ModelVersion c : o.candidates()) {
+        perVersion.put(c, new VersionStats());
+        pairs.put(c, new PairStats(baselineName, c.toString(), o.tolerance()));
+      }
+    }
+
+    Report execute(long started) throws Exception {
       ModelRepository repository = new ModelRepository(o.models(), 1L << 31);
-      for (ModelVersion v : versions) {
+      for (ModelVersion v : perVersion.keySet()) {
         engine.load(repository.load(v));
       }
-      Map<String, Integer> labels = Map.of();
       if (o.labelsTopic() != null) {
         long[] malformed = new long[1];
         labels = Labels.read(reader, TopicRange.resolve(reader.consumer(), o.labelsTopic(), null, null, null, null),
             o.maxLabels(), malformed);
-        counts[3] = malformed[0];
+        labelsMalformed = malformed[0];
       }
       TopicRange range = TopicRange.resolve(reader.consumer(), o.requestsTopic(), o.from(), o.to(), o.fromOffset(),
           o.toOffset());
-      RecordedPredictions recorded = null;
+      Object recordedReport = null;
       if (o.baselineVersion() == null) {
         recorded = new RecordedPredictions(o.client(), o.registry(), o.predictionsTopic(), o.answerDelay(), 200_000);
-        recorded.open(o.from() != null ? o.from().toEpochMilli() : reader.firstTimestamp(range));
       }
       Progress progress = new Progress(o.progress(), "replay " + o.requestsTopic(), range.size());
-      long[] done = new long[1];
-      final Map<String, Integer> truth = labels;
-      final RecordedPredictions baseline = recorded;
       try {
+        if (recorded != null) {
+          recorded.open(o.from() != null ? o.from().toEpochMilli() : reader.firstTimestamp(range));
+        }
         reader.read(range, () -> stopRequested, chunk -> {
-          List<InferenceRequest> batch = new ArrayList<>();
-          List<ConsumerRecord<byte[], byte[]>> sources = new ArrayList<>();
-          for (ConsumerRecord<byte[], byte[]> r : chunk) {
-            InferenceRequest request;
-            try {
-              request = requests.deserialize(o.requestsTopic(), r.value());
-            } catch (RuntimeException e) {
-              counts[2]++;
-              failures.add(r, null, "decode", e.getMessage());
-              continue;
-            }
-            if (request == null) {
-              counts[2]++;
-              failures.add(r, null, "decode", "record without a value (tombstone)");
-              continue;
-            }
-            if (!request.getModel().toString().equals(model)) {
-              counts[1]++;
-              continue;
-            }
-            counts[0]++;
-            batch.add(request);
-            sources.add(r);
-          }
-          if (baseline != null && !sources.isEmpty()) {
-            baseline.advanceTo(sources.stream().mapToLong(ConsumerRecord::timestamp).max().orElseThrow());
-          }
-          if (sandbox != null) {
-            sandbox.beginTransaction();
-          }
-          for (int from = 0; from < batch.size(); from += o.batchSize()) {
-            int to = Math.min(batch.size(), from + o.batchSize());
-            compare(engine, batch.subList(from, to), sources.subList(from, to), baseline, perVersion, pairs, truth, ab,
-                disagreements, failures, sandbox);
-          }
-          if (sandbox != null) {
-            sandbox.commitTransaction();
-          }
-          done[0] += chunk.size();
-          progress.update(done[0], false);
+          accept(chunk);
+          read += chunk.size();
+          progress.update(read, false);
         });
       } finally {
-        progress.update(done[0], true);
+        progress.update(read, true);
         if (recorded != null) {
           recordedReport = recorded.toReport();
           recorded.close();
         }
       }
-      Map<String, Object> versionReport = new LinkedHashMap<>();
-      perVersion.forEach((v, st) -> versionReport.put(v.toString(), st.toReport()));
+      return report(range, started, recordedReport);
+    }
+
+    /** One chunk: decode, keep this model's requests, then compare them batch by batch (one sandbox transaction). */
+    private void accept(List<ConsumerRecord<byte[], byte[]>> chunk) throws Exception {
+      List<InferenceRequest> batch = new ArrayList<>();
+      List<ConsumerRecord<byte[], byte[]>> sources = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> r : chunk) {
+        InferenceRequest request = decode(r);
+        if (request != null) {
+          batch.add(request);
+          sources.add(r);
+        }
+      }
+      if (recorded != null && !sources.isEmpty()) {
+        recorded.advanceTo(sources.stream().mapToLong(ConsumerRecord::timestamp).max().orElseThrow());
+      }
+      if (sandbox != null) {
+        sandbox.beginTransaction();
+      }
+      for (int from = 0; from < batch.size(); from += o.batchSize()) {
+        int to = Math.min(batch.size(), from + o.batchSize());
+        compare(batch.subList(from, to), sources.subList(from, to));
+      }
+      if (sandbox != null) {
+        sandbox.commitTransaction();
+      }
+    }
+
+    /** The request, or null when it cannot be read (logged as a failure) or is another model's (counted). */
+    private InferenceRequest decode(ConsumerRecord<byte[], byte[]> r) throws java.io.IOException {
+      InferenceRequest request;
+      try {
+        request = decoder.deserialize(o.requestsTopic(), r.value());
+      } catch (RuntimeException e) {
+        undecodable++;
+        failures.add(r, null, "decode", e.getMessage());
+        return null;
+      }
+      if (request == null) {
+        undecodable++;
+        failures.add(r, null, "decode", "record without a value (tombstone)");
+        return null;
+      }
+      if (!request.getModel().toString().equals(model)) {
+        otherModels++;
+        return null;
+      }
+      requests++;
+      return request;
+    }
+
+    private void compare(List<InferenceRequest> batch, List<ConsumerRecord<byte[], byte[]>> sources) throws Exception {
+      Map<ModelVersion, BatchResult> results = new HashMap<>();
+      for (ModelVersion v : perVersion.keySet()) {
+        BatchResult result = infer(v, batch);
+        perVersion.get(v).batch(batch.size(), result.engineNanos());
+        results.put(v, result);
+      }
+      for (int i = 0; i < batch.size(); i++) {
+        InferenceRequest request = batch.get(i);
+        ConsumerRecord<byte[], byte[]> source = sources.get(i);
+        Baseline base = baseline(request, source, results.get(o.baselineVersion()), i);
+        for (Map.Entry<ModelVersion, PairStats> e : pairs.entrySet()) {
+          BatchResult result = results.get(e.getKey());
+          if (sandbox != null) {
+            sandbox.send(new ProducerRecord<>(o.sandboxTopic(), source.key(), sandboxAnswer(request, e.getKey(),
+                result.outcomes().get(i), source.timestamp(), result)));
+          }
+          candidate(e.getKey(), e.getValue(), result.outcomes().get(i), base, source, request.getId().toString());
+        }
+      }
+    }
+
+    /** An engine failure fails every request of the batch, as the worker would answer them. */
+    private BatchResult infer(ModelVersion v, List<InferenceRequest> batch) {
+      try {
+        return engine.infer(v, batch);
+      } catch (RuntimeException e) {
+        List<BatchResult.Outcome> failed = new ArrayList<>();
+        batch.forEach(r -> failed.add(BatchResult.Outcome.engineFailed("engine: " + e.getMessage())));
+        return new BatchResult(failed, 0);
+      }
+    }
+
+    /** What the candidates are compared with: the recorded answer, or the baseline version's in this run. */
+    private Baseline baseline(InferenceRequest request, ConsumerRecord<byte[], byte[]> source, BatchResult run, int i)
+        throws java.io.IOException {
+      String id = request.getId().toString();
+      Integer label = labels.get(id);
+      if (recorded != null) {
+        InferenceResponse answer = recorded.take(id);
+        if (answer == null || answer.getStatus() != Status.OK) {
+          return new Baseline(null, -1, label);
+        }
+        int top1 = ShadowComparator.top1(answer.getOutputs());
+        if (label != null && answer.getVersion() != null) {
+          ab.record(answer.getVersion().toString(), top1 == label);
+        }
+        return new Baseline(answer.getOutputs(), top1, label);
+      }
+      BatchResult.Outcome b = run.outcomes().get(i);
+      if (!b.isOk()) {
+        perVersion.get(o.baselineVersion()).failed();
+        failures.add(source, id, o.baselineVersion().toString(), b.error());
+        return new Baseline(null, -1, label);
+      }
+      return new Baseline(b.outputs(), ShadowComparator.top1(b.outputs()), label);
+    }
+
+    private void candidate(ModelVersion version, PairStats pair, BatchResult.Outcome c, Baseline base,
+        ConsumerRecord<byte[], byte[]> source, String id) throws java.io.IOException {
+      if (!c.isOk()) {
+        pair.candidateFailed();
+        perVersion.get(version).failed();
+        failures.add(source, id, version.toString(), c.error());
+        return;
+      }
+      if (base.outputs() == null) {
+        pair.missingBaseline();
+        return;
+      }
+      ShadowComparator.Comparison compared = ShadowComparator.compare(base.outputs(), c.outputs());
+      int top1 = ShadowComparator.top1(c.outputs());
+      boolean disagree = base.top1() >= 0 && top1 >= 0
+          ? pair.record(source.timestamp(), compared.maxAbsDiff(), base.top1(), top1, compared.cosine(), base.label())
+          : pair.record(source.timestamp(), compared.maxAbsDiff(), compared.top1Agree(), compared.cosine());
+      if (disagree) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("id", id);
+        line.put("candidate", version.toString());
+        line.put("baseline", pair.baseline());
+        line.put("partition", source.partition());
+        line.put("offset", source.offset());
+        line.put("timestamp", source.timestamp());
+        line.put("maxAbsDiff", compared.maxAbsDiff());
+        line.put("cosine", compared.cosine());
+        line.put("baselineTop1", base.top1());
+        line.put("candidateTop1", top1);
+        disagreements.write(JSON.writeValueAsString(line));
+        disagreements.newLine();
+      }
+    }
+
+    private Report report(TopicRange range, long started, Object recordedReport) {
+      Map<String, Object> versions = new LinkedHashMap<>();
+      perVersion.forEach((v, st) -> versions.put(v.toString(), st.toReport()));
       Report report = new Report("replay", stopRequested ? "stopped before the end of the range (Ctrl-C)" : null,
           (System.currentTimeMillis() - started) / 1000.0, pairs.values().stream().map(PairStats::summary).toList())
-          .with("source", source(range, done[0]))
-          .with("counts", Map.of("requests", counts[0], "otherModels", counts[1], "undecodable", counts[2],
-              "labels", labels.size(), "labelsMalformed", counts[3]))
-          .with("versions", versionReport)
+          .with("source", source(range, read))
+          .with("counts", Map.of("requests", requests, "otherModels", otherModels, "undecodable", undecodable,
+              "labels", labels.size(), "labelsMalformed", labelsMalformed))
+          .with("versions", versions)
           .with("failures", failures.toReport());
       if (!ab.isEmpty()) {
         report.with("abTest", ab.summary());
@@ -199,91 +327,8 @@ public final class Replay {
     }
   }
 
-  @SuppressWarnings({"checkstyle:CyclomaticComplexity", "checkstyle:MethodLength"}) // over the limit before the guardrail: to split (issue 14)
-  private void compare(OnnxEngine engine, List<InferenceRequest> batch, List<ConsumerRecord<byte[], byte[]>> sources,
-      RecordedPredictions recorded, Map<ModelVersion, VersionStats> perVersion, Map<ModelVersion, PairStats> pairs,
-      Map<String, Integer> labels, AbOutcome ab, BufferedWriter disagreements, FailureLog failures,
-      KafkaProducer<byte[], InferenceResponse> sandbox) throws Exception {
-    Map<ModelVersion, BatchResult> results = new HashMap<>();
-    for (ModelVersion v : perVersion.keySet()) {
-      BatchResult result;
-      try {
-        result = engine.infer(v, batch);
-      } catch (RuntimeException e) {
-        List<BatchResult.Outcome> failed = new ArrayList<>();
-        batch.forEach(r -> failed.add(BatchResult.Outcome.engineFailed("engine: " + e.getMessage())));
-        result = new BatchResult(failed, 0);
-      }
-      perVersion.get(v).batch(batch.size(), result.engineNanos());
-      results.put(v, result);
-    }
-    for (int i = 0; i < batch.size(); i++) {
-      InferenceRequest request = batch.get(i);
-      ConsumerRecord<byte[], byte[]> source = sources.get(i);
-      String id = request.getId().toString();
-      Integer label = labels.get(id);
-      List<Tensor> base = null;
-      int top1Base = -1;
-      if (recorded != null) {
-        InferenceResponse answer = recorded.take(id);
-        if (answer != null && answer.getStatus() == Status.OK) {
-          base = answer.getOutputs();
-          top1Base = ShadowComparator.top1(base);
-          if (label != null && answer.getVersion() != null) {
-            ab.record(answer.getVersion().toString(), top1Base == label);
-          }
-        }
-      } else {
-        BatchResult.Outcome b = results.get(o.baselineVersion()).outcomes().get(i);
-        if (b.isOk()) {
-          base = b.outputs();
-          top1Base = ShadowComparator.top1(base);
-        } else {
-          perVersion.get(o.baselineVersion()).failed();
-          failures.add(source, id, o.baselineVersion().toString(), b.error());
-        }
-      }
-      for (Map.Entry<ModelVersion, PairStats> e : pairs.entrySet()) {
-        BatchResult.Outcome c = results.get(e.getKey()).outcomes().get(i);
-        PairStats pair = e.getValue();
-        if (sandbox != null) {
-          sandbox.send(new ProducerRecord<>(o.sandboxTopic(), source.key(), sandboxAnswer(request, e.getKey(), c,
-              source.timestamp(), results.get(e.getKey()))));
-        }
-        if (!c.isOk()) {
-          pair.candidateFailed();
-          perVersion.get(e.getKey()).failed();
-          failures.add(source, id, e.getKey().toString(), c.error());
-          continue;
-        }
-        if (base == null) {
-          pair.missingBaseline();
-          continue;
-        }
-        ShadowComparator.Comparison compared = ShadowComparator.compare(base, c.outputs());
-        double diff = compared.maxAbsDiff();
-        int top1Cand = ShadowComparator.top1(c.outputs());
-        boolean disagree = top1Base >= 0 && top1Cand >= 0
-            ? pair.record(source.timestamp(), diff, top1Base, top1Cand, compared.cosine(), label)
-            : pair.record(source.timestamp(), diff, compared.top1Agree(), compared.cosine());
-        if (disagree) {
-          Map<String, Object> line = new LinkedHashMap<>();
-          line.put("id", id);
-          line.put("candidate", e.getKey().toString());
-          line.put("baseline", pair.baseline());
-          line.put("partition", source.partition());
-          line.put("offset", source.offset());
-          line.put("timestamp", source.timestamp());
-          line.put("maxAbsDiff", diff);
-          line.put("cosine", compared.cosine());
-          line.put("baselineTop1", top1Base);
-          line.put("candidateTop1", top1Cand);
-          disagreements.write(JSON.writeValueAsString(line));
-          disagreements.newLine();
-        }
-      }
-    }
-  }
+  /** A request's baseline answer: outputs (null = none to compare with), its top-1 class (-1 = none), the label. */
+  private record Baseline(List<Tensor> outputs, int top1, Integer label) {}
 
   private InferenceResponse sandboxAnswer(InferenceRequest request, ModelVersion version, BatchResult.Outcome c,
       long requestTimestamp, BatchResult batch) {
