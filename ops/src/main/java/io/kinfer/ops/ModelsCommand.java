@@ -96,10 +96,8 @@ final class ModelsCommand {
   }
 
   /** Why the options do not describe a model, or null. */
-  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
   private static String refusal(Import o) {
-    if (o.tokenizer == null && (o.pooling != null || o.normalize || o.maxLength != null || o.labels != null
-        || o.activation != null)) {
+    if (o.tokenizer == null && textOptionGiven(o)) {
       return "--pooling, --normalize, --max-length, --labels and --activation describe a text model: add --tokenizer";
     }
     if (o.labels != null && (o.pooling != null || o.normalize)) {
@@ -112,6 +110,10 @@ final class ModelsCommand {
       return "A text model needs --pooling mean or --pooling cls (an embedding model), or --labels (a classifier)";
     }
     return null;
+  }
+
+  private static boolean textOptionGiven(Import o) {
+    return o.pooling != null || o.normalize || o.maxLength != null || o.labels != null || o.activation != null;
   }
 
   @Command(name = "inspect", mixinStandardHelpOptions = true,

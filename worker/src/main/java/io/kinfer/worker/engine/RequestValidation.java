@@ -31,7 +31,6 @@ final class RequestValidation {
     }
   }
 
-  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
   static Checked check(InferenceRequest request, List<Port> inputs, ModelConfig config, long maxTensorElements) {
     String model = config.name() + ":" + config.version();
     long[][] shapes = new long[inputs.size()][];
@@ -45,47 +44,51 @@ final class RequestValidation {
             + inputs.stream().map(Port::describe).toList() + ", got "
             + request.getInputs().stream().map(Tensor::getName).toList());
       }
-      if (t.getDatatype() != port.type().datatype) {
-        return Checked.failed("Input '" + port.name() + "' of " + model + " must be " + port.type().datatype
-            + ", got " + t.getDatatype());
+      String error = checkInput(t, port, model, config, symbols, symbolSource, maxTensorElements);
+      if (error != null) {
+        return Checked.failed(error);
       }
-      long elements = elements(t.getShape());
-      if (elements < 0) {
-        return Checked.failed("Input '" + port.name() + "' has a negative dimension in shape " + t.getShape());
-      }
-      long[] rowShape = port.fixedRow() ? port.rowShape() : null;
-      if (rowShape != null) {
-        // Every row of such an input has one shape: any shape with its element count is taken as
-        // that row, as before variable dimensions existed (producers send [32] or [1, 32]).
-        if (elements != Blocks.elements(rowShape, 0) && elements <= maxTensorElements) {
-          return Checked.failed("Input '" + port.name() + "' of " + model + " expects one row of shape "
-              + Arrays.toString(rowShape) + " (" + Blocks.elements(rowShape, 0) + " elements), got shape "
-              + t.getShape());
-        }
-      } else {
-        String shapeError = checkShape(t, port, model, config, symbols, symbolSource);
-        if (shapeError != null) {
-          return Checked.failed(shapeError);
-        }
-      }
-      if (elements > maxTensorElements) {
-        return Checked.failed("Input '" + port.name() + "' of shape " + t.getShape() + " has " + (elements
-            == Long.MAX_VALUE ? "more than 2^63" : elements) + " elements, over max.tensor.elements="
-            + maxTensorElements);
-      }
-      long count = contentCount(t, port.type());
-      if (count != elements) {
-        return Checked.failed("Input '" + port.name() + "' of shape " + t.getShape() + " declares " + elements
-            + " elements but carries " + count + (t.getRaw() != null ? " (" + t.getRaw().remaining()
-            + " raw bytes of " + port.type().datatype + ")" : ""));
-      }
-      String valueError = checkValues(t, port, model);
-      if (valueError != null) {
-        return Checked.failed(valueError);
-      }
-      shapes[p] = rowShape != null ? rowShape : t.getShape().stream().mapToLong(Long::longValue).toArray();
+      shapes[p] = port.fixedRow() ? port.rowShape() : t.getShape().stream().mapToLong(Long::longValue).toArray();
     }
     return new Checked(shapes, null);
+  }
+
+  /** Type, shape, size bound, content count and values of one input, in that order; the first error or null. */
+  private static String checkInput(Tensor t, Port port, String model, ModelConfig config, Map<String, Long> symbols,
+      Map<String, String> symbolSource, long maxTensorElements) {
+    if (t.getDatatype() != port.type().datatype) {
+      return "Input '" + port.name() + "' of " + model + " must be " + port.type().datatype + ", got "
+          + t.getDatatype();
+    }
+    long elements = elements(t.getShape());
+    if (elements < 0) {
+      return "Input '" + port.name() + "' has a negative dimension in shape " + t.getShape();
+    }
+    if (port.fixedRow()) {
+      long[] rowShape = port.rowShape();
+      // Every row of such an input has one shape: any shape with its element count is taken as
+      // that row, as before variable dimensions existed (producers send [32] or [1, 32]).
+      if (elements != Blocks.elements(rowShape, 0) && elements <= maxTensorElements) {
+        return "Input '" + port.name() + "' of " + model + " expects one row of shape " + Arrays.toString(rowShape)
+            + " (" + Blocks.elements(rowShape, 0) + " elements), got shape " + t.getShape();
+      }
+    } else {
+      String shapeError = checkShape(t, port, model, config, symbols, symbolSource);
+      if (shapeError != null) {
+        return shapeError;
+      }
+    }
+    if (elements > maxTensorElements) {
+      return "Input '" + port.name() + "' of shape " + t.getShape() + " has " + (elements == Long.MAX_VALUE
+          ? "more than 2^63" : elements) + " elements, over max.tensor.elements=" + maxTensorElements;
+    }
+    long count = contentCount(t, port.type());
+    if (count != elements) {
+      return "Input '" + port.name() + "' of shape " + t.getShape() + " declares " + elements
+          + " elements but carries " + count + (t.getRaw() != null ? " (" + t.getRaw().remaining()
+          + " raw bytes of " + port.type().datatype + ")" : "");
+    }
+    return checkValues(t, port, model);
   }
 
   /** The product of the dimensions; -1 if one is negative, {@link Long#MAX_VALUE} on overflow. */

@@ -100,7 +100,6 @@ final class Signature {
     check(onnxOutputs, outputs, "output", maxBatchSize);
   }
 
-  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
   private static void check(Map<String, NodeInfo> actual, List<Port> declared, String kind, int maxBatchSize) {
     if (!actual.keySet().equals(new HashSet<>(declared.stream().map(Port::name).toList()))) {
       throw new ModelLoadException("model.json declares " + kind + "s " + declared.stream().map(Port::name).toList()
@@ -120,22 +119,27 @@ final class Signature {
         throw new ModelLoadException("model.json lists classes for output '" + port.name()
             + "', but model.onnx returns it as a tensor, not a ZipMap: remove \"classes\"");
       }
-      long[] shape = tensor.getShape();
-      if (shape.length == 0 || (shape[0] >= 0 && !(shape[0] == 1 && maxBatchSize == 1))) {
-        throw new ModelLoadException(kind + " '" + port.name() + "' of model.onnx has shape " + Arrays.toString(shape)
-            + ": no batch dimension. Each request is one row of a batch, so every " + kind + " needs the batch as"
-            + " its first, variable dimension; re-export with it dynamic (torch.onnx.export dynamic_axes={'"
-            + port.name() + "': {0: 'batch'}}, or skl2onnx with a None first dimension)");
-      }
-      boolean dimsMatch = shape.length == port.rank();
-      for (int i = 1; dimsMatch && i < shape.length; i++) {
-        Dim dim = port.dims().get(i);
-        dimsMatch = shape[i] < 0 || (dim.isFixed() && dim.size() == shape[i]);
-      }
-      if (tensor.type != port.type().onnx || !dimsMatch) {
-        throw new ModelLoadException("model.json declares " + kind + " " + port.describe() + " but model.onnx has "
-            + tensor.type + " " + Arrays.toString(shape) + " " + Arrays.toString(tensor.getDimensionNames()));
-      }
+      checkTensor(tensor, port, kind, maxBatchSize);
+    }
+  }
+
+  /** A tensor of the graph against its model.json port: a variable batch dimension, then type and dims. */
+  private static void checkTensor(TensorInfo tensor, Port port, String kind, int maxBatchSize) {
+    long[] shape = tensor.getShape();
+    if (shape.length == 0 || (shape[0] >= 0 && !(shape[0] == 1 && maxBatchSize == 1))) {
+      throw new ModelLoadException(kind + " '" + port.name() + "' of model.onnx has shape " + Arrays.toString(shape)
+          + ": no batch dimension. Each request is one row of a batch, so every " + kind + " needs the batch as"
+          + " its first, variable dimension; re-export with it dynamic (torch.onnx.export dynamic_axes={'"
+          + port.name() + "': {0: 'batch'}}, or skl2onnx with a None first dimension)");
+    }
+    boolean dimsMatch = shape.length == port.rank();
+    for (int i = 1; dimsMatch && i < shape.length; i++) {
+      Dim dim = port.dims().get(i);
+      dimsMatch = shape[i] < 0 || (dim.isFixed() && dim.size() == shape[i]);
+    }
+    if (tensor.type != port.type().onnx || !dimsMatch) {
+      throw new ModelLoadException("model.json declares " + kind + " " + port.describe() + " but model.onnx has "
+          + tensor.type + " " + Arrays.toString(shape) + " " + Arrays.toString(tensor.getDimensionNames()));
     }
   }
 

@@ -69,10 +69,47 @@ final class TextModel implements AutoCloseable {
   }
 
   /** Checks model.json's text section against the graph's declared inputs and outputs, then loads the tokenizer. */
-  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
   static TextModel create(ModelConfig config, byte[] tokenizerJson, byte[] labels, long maxBatchBytes) {
     String model = config.name() + ":" + config.version();
     TextSpec spec = config.text();
+    checkSpec(model, spec);
+    if (tokenizerJson == null) {
+      throw new ModelLoadException(model + ": a text model needs its verified tokenizer");
+    }
+    TokenInputs inputs = tokenInputs(model, config, spec);
+    TensorSpec hidden = spec.hiddenOutput(config);
+    String outputs = config.outputs().stream().map(o -> o.name() + " " + o.datatype() + " " + o.shape()).toList()
+        .toString();
+    TextClassifier classifier = null;
+    int dim;
+    if (spec.classifier()) {
+      if (hidden == null || !"FP32".equals(hidden.datatype()) || hidden.rank() != 2) {
+        throw new ModelLoadException(model + ": a text classifier needs an FP32 output [batch, classes] of logits"
+            + " (set text.output to its name when the graph has several); outputs are " + outputs);
+      }
+      Dim classes = hidden.shape().get(1);
+      classifier = TextClassifier.create(model, spec, labels, classes.isFixed() ? classes.size() : -1);
+      dim = classifier.classes();
+    } else {
+      if (hidden == null || !"FP32".equals(hidden.datatype()) || hidden.rank() != 3
+          || !hidden.shape().get(2).isFixed()) {
+        throw new ModelLoadException(model + ": text pooling needs an FP32 output [batch, sequence, dim] with a fixed"
+            + " dim (set text.output to its name when the graph has several); outputs are " + outputs);
+      }
+      dim = (int) hidden.shape().get(2).size();
+    }
+    int maxRows = (int) Math.max(1, Math.min(config.maxBatchSize(), maxBatchBytes / (8L * spec.maxLength())));
+    try {
+      HuggingFaceTokenizer tokenizer = Tokenizers.load(tokenizerJson, spec.maxLength());
+      return new TextModel(model, spec, tokenizer, inputs.names(), inputs.padId(), hidden.name(), dim, maxRows,
+          classifier);
+    } catch (IOException | RuntimeException e) {
+      throw new ModelLoadException(model + ": cannot load " + spec.tokenizer() + " as a Hugging Face tokenizer: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static void checkSpec(String model, TextSpec spec) {
     if (spec.task() != null && !TextSpec.EMBED.equals(spec.task()) && !spec.classifier()) {
       throw new ModelLoadException(model + ": text.task must be \"embed\" or \"classify\", got " + spec.task());
     }
@@ -83,9 +120,12 @@ final class TextModel implements AutoCloseable {
       throw new ModelLoadException(model + ": a text classifier's graph pools itself (its output is logits); remove"
           + " text.pooling");
     }
-    if (tokenizerJson == null) {
-      throw new ModelLoadException(model + ": a text model needs its verified tokenizer");
-    }
+  }
+
+  /** The graph's token inputs in order, and the pad value of input_ids. */
+  private record TokenInputs(List<String> names, long padId) {}
+
+  private static TokenInputs tokenInputs(String model, ModelConfig config, TextSpec spec) {
     List<String> names = new ArrayList<>();
     long padId = 0;
     for (TensorSpec in : config.inputs()) {
@@ -111,36 +151,7 @@ final class TextModel implements AutoCloseable {
     if (!names.contains(INPUT_IDS)) {
       throw new ModelLoadException(model + ": a text model's graph must take input_ids, it takes " + names);
     }
-    TensorSpec hidden = spec.hiddenOutput(config);
-    String outputs = config.outputs().stream().map(o -> o.name() + " " + o.datatype() + " " + o.shape()).toList()
-        .toString();
-    TextClassifier classifier = null;
-    int dim;
-    if (spec.classifier()) {
-      if (hidden == null || !"FP32".equals(hidden.datatype()) || hidden.rank() != 2) {
-        throw new ModelLoadException(model + ": a text classifier needs an FP32 output [batch, classes] of logits"
-            + " (set text.output to its name when the graph has several); outputs are " + outputs);
-      }
-      Dim classes = hidden.shape().get(1);
-      classifier = TextClassifier.create(model, spec, labels, classes.isFixed() ? classes.size() : -1);
-      dim = classifier.classes();
-    } else {
-      if (hidden == null || !"FP32".equals(hidden.datatype()) || hidden.rank() != 3
-          || !hidden.shape().get(2).isFixed()) {
-        throw new ModelLoadException(model + ": text pooling needs an FP32 output [batch, sequence, dim] with a fixed"
-            + " dim (set text.output to its name when the graph has several); outputs are " + outputs);
-      }
-      dim = (int) hidden.shape().get(2).size();
-    }
-    int maxRows = (int) Math.max(1, Math.min(config.maxBatchSize(), maxBatchBytes / (8L * spec.maxLength())));
-    try {
-      HuggingFaceTokenizer tokenizer = Tokenizers.load(tokenizerJson, spec.maxLength());
-      return new TextModel(model, spec, tokenizer, List.copyOf(names), padId, hidden.name(), dim, maxRows,
-          classifier);
-    } catch (IOException | RuntimeException e) {
-      throw new ModelLoadException(model + ": cannot load " + spec.tokenizer() + " as a Hugging Face tokenizer: "
-          + e.getMessage(), e);
-    }
+    return new TokenInputs(List.copyOf(names), padId);
   }
 
   int dim() {
@@ -181,7 +192,6 @@ final class TextModel implements AutoCloseable {
    * The request's string, or why it has none. Sizes are checked
    * before anything is decoded or copied.
    */
-  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
   private Parsed text(InferenceRequest request) {
     Tensor t = LoadedModel.find(request, ModelConfig.TEXT_INPUT);
     if (t == null) {
@@ -194,43 +204,48 @@ final class TextModel implements AutoCloseable {
     if (!(t.getShape().size() == 1 && t.getShape().get(0) == 1)) {
       return fail("Input 'text' of " + model + " carries one string, so its shape must be [1], got " + t.getShape());
     }
-    int limit = spec.textBytesLimit();
-    String text;
-    if (t.getRaw() != null) {
-      ByteBuffer raw = t.getRaw().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-      if (raw.remaining() < 4) {
-        return fail("Input 'text' of " + model + ": raw BYTES must start with a 4-byte little-endian length, got "
-            + raw.remaining() + " bytes");
-      }
-      long length = Integer.toUnsignedLong(raw.getInt());
-      if (length > limit) {
-        return fail("Input 'text' of " + model + " is " + length + " bytes, over max_text_bytes=" + limit);
-      }
-      if (length != raw.remaining()) {
-        return fail("Input 'text' of " + model + ": raw BYTES declares one element of " + length + " bytes but "
-            + raw.remaining() + " bytes follow the length prefix (shape [1] holds exactly one string)");
-      }
-      try {
-        CharBuffer chars = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(raw);
-        text = chars.toString();
-      } catch (CharacterCodingException e) {
-        return fail("Input 'text' of " + model + " is not valid UTF-8 (" + e.getMessage() + ")");
-      }
-    } else {
-      List<String> strings = t.getData() == null ? List.of() : t.getData().getStrings();
-      if (strings.size() != 1) {
-        return fail("Input 'text' of " + model + " of shape [1] must carry exactly one string in data.strings, got "
-            + strings.size());
-      }
-      text = strings.get(0);
-      if (text.length() > limit || utf8Length(text) > limit) {
-        return fail("Input 'text' of " + model + " is " + utf8Length(text) + " bytes, over max_text_bytes=" + limit);
-      }
-    }
-    if (text.isBlank()) {
-      return fail("Input 'text' of " + model + " is empty" + (text.isEmpty() ? "" : " (whitespace only)")
+    Parsed parsed = t.getRaw() != null ? fromRaw(t.getRaw(), spec.textBytesLimit()) : fromStrings(t,
+        spec.textBytesLimit());
+    if (parsed.error() == null && parsed.text().isBlank()) {
+      return fail("Input 'text' of " + model + " is empty" + (parsed.text().isEmpty() ? "" : " (whitespace only)")
           + "; send the text to embed");
+    }
+    return parsed;
+  }
+
+  /** One length-prefixed UTF-8 string; the length is checked against the limit before anything is decoded. */
+  private Parsed fromRaw(ByteBuffer wire, int limit) {
+    ByteBuffer raw = wire.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    if (raw.remaining() < 4) {
+      return fail("Input 'text' of " + model + ": raw BYTES must start with a 4-byte little-endian length, got "
+          + raw.remaining() + " bytes");
+    }
+    long length = Integer.toUnsignedLong(raw.getInt());
+    if (length > limit) {
+      return fail("Input 'text' of " + model + " is " + length + " bytes, over max_text_bytes=" + limit);
+    }
+    if (length != raw.remaining()) {
+      return fail("Input 'text' of " + model + ": raw BYTES declares one element of " + length + " bytes but "
+          + raw.remaining() + " bytes follow the length prefix (shape [1] holds exactly one string)");
+    }
+    try {
+      CharBuffer chars = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(raw);
+      return new Parsed(chars.toString(), null);
+    } catch (CharacterCodingException e) {
+      return fail("Input 'text' of " + model + " is not valid UTF-8 (" + e.getMessage() + ")");
+    }
+  }
+
+  private Parsed fromStrings(Tensor t, int limit) {
+    List<String> strings = t.getData() == null ? List.of() : t.getData().getStrings();
+    if (strings.size() != 1) {
+      return fail("Input 'text' of " + model + " of shape [1] must carry exactly one string in data.strings, got "
+          + strings.size());
+    }
+    String text = strings.get(0);
+    if (text.length() > limit || utf8Length(text) > limit) {
+      return fail("Input 'text' of " + model + " is " + utf8Length(text) + " bytes, over max_text_bytes=" + limit);
     }
     return new Parsed(text, null);
   }
