@@ -9,6 +9,7 @@ COPY schemas schemas
 COPY topology topology
 COPY worker worker
 COPY evaluation evaluation
+COPY client client
 COPY ops ops
 # The reactor lists dev; its pom is enough, since only ops and what it needs are built (-pl ops -am).
 COPY dev/pom.xml dev/pom.xml

@@ -1,10 +1,10 @@
 package io.kinfer.dev;
 
+import io.kinfer.client.control.OperatorKey;
+import io.kinfer.client.security.ClusterSetup;
+import io.kinfer.client.security.SaslUsers;
 import io.kinfer.dev.registry.EmbeddedSchemaRegistry;
 import io.kinfer.dev.registry.KafkaSchemaJournal;
-import io.kinfer.ops.ctl.OperatorKey;
-import io.kinfer.ops.security.ClusterSetup;
-import io.kinfer.ops.security.SaslUsers;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;

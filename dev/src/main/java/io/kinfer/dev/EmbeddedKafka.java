@@ -151,7 +151,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private String jaas(String user) {
-    return io.kinfer.ops.security.SaslUsers.scramJaas(user, scramUsers.get(user));
+    return io.kinfer.client.security.SaslUsers.scramJaas(user, scramUsers.get(user));
   }
 
   private void awaitReady() {

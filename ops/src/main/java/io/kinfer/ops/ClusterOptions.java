@@ -1,6 +1,6 @@
 package io.kinfer.ops;
 
-import io.kinfer.ops.security.ClientSettings;
+import io.kinfer.client.security.ClientSettings;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.kinfer.dev.bench;
 
+import io.kinfer.client.load.LoadGenerator;
+import io.kinfer.client.load.PredictionTracker;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.dev.DevStack;
-import io.kinfer.ops.load.LoadGenerator;
-import io.kinfer.ops.load.PredictionTracker;
-import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.Topics;

@@ -2,11 +2,11 @@ package io.kinfer.dev.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kinfer.client.load.LoadGenerator;
+import io.kinfer.client.load.LoadRequests;
+import io.kinfer.client.load.PredictionTracker;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.dev.DevStack;
-import io.kinfer.ops.load.LoadGenerator;
-import io.kinfer.ops.load.LoadRequests;
-import io.kinfer.ops.load.PredictionTracker;
-import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.Topics;

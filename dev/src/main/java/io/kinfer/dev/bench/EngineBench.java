@@ -1,6 +1,6 @@
 package io.kinfer.dev.bench;
 
-import io.kinfer.ops.load.RequestFactory;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.shadow.ShadowComparator;

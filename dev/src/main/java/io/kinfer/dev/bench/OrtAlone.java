@@ -6,7 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.kinfer.ops.load.RequestFactory;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.worker.engine.EngineOptions;
 import io.kinfer.worker.engine.Tokenizers;
 import io.kinfer.worker.repository.ModelConfig;

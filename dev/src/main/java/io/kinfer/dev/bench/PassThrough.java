@@ -1,7 +1,7 @@
 package io.kinfer.dev.bench;
 
 import com.codahale.metrics.MetricRegistry;
-import io.kinfer.ops.load.PredictionTracker;
+import io.kinfer.client.load.PredictionTracker;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.topology.InferenceTopology;
 import io.kinfer.topology.ModelVersion;

@@ -1,10 +1,10 @@
 package io.kinfer.dev.bench;
 
+import io.kinfer.client.load.LoadGenerator;
+import io.kinfer.client.load.PredictionTracker;
+import io.kinfer.client.load.RequestFactory;
+import io.kinfer.client.load.Settled;
 import io.kinfer.dev.DevStack;
-import io.kinfer.ops.load.LoadGenerator;
-import io.kinfer.ops.load.PredictionTracker;
-import io.kinfer.ops.load.RequestFactory;
-import io.kinfer.ops.load.Settled;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.config.WorkerConfig;

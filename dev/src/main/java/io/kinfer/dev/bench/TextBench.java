@@ -2,7 +2,7 @@ package io.kinfer.dev.bench;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import io.kinfer.ops.load.RequestFactory;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.topology.ModelVersion;
 import io.kinfer.topology.batch.WaitingRequests;

@@ -1,7 +1,7 @@
 package io.kinfer.dev.demo;
 
 import com.codahale.metrics.MetricRegistry;
-import io.kinfer.ops.ctl.ControlClient;
+import io.kinfer.client.control.ControlClient;
 import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.worker.models.SampleModels;

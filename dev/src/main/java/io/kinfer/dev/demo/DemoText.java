@@ -1,10 +1,10 @@
 package io.kinfer.dev.demo;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.kinfer.client.control.AutoCanary;
+import io.kinfer.client.replay.Report;
 import io.kinfer.evaluation.Gates;
 import io.kinfer.evaluation.PairSummary;
-import io.kinfer.ops.ctl.AutoCanary;
-import io.kinfer.ops.replay.Report;
 import io.kinfer.worker.models.PackagedModels;
 import io.kinfer.worker.models.PackagedModels.MiniLm;
 import java.io.IOException;

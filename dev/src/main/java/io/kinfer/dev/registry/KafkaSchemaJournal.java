@@ -2,7 +2,7 @@ package io.kinfer.dev.registry;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.kinfer.ops.ctl.TopicReader;
+import io.kinfer.client.control.TopicReader;
 import io.kinfer.schemas.registry.CompatibilityLevel;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry.Change;

@@ -10,8 +10,8 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
 /**
- * The layering the build keeps: modules follow the data flow (schemas → topology → worker → ops,
- * then dev on top; evaluation, the statistics behind rollout decisions, needs schemas alone) and
+ * The layering the build keeps: modules follow the data flow (schemas → topology → worker → client
+ * → ops, then dev on top; evaluation, the statistics behind rollout decisions, needs schemas alone) and
  * never reach back, the topology's stages form no cycle, and only the dev stack's embedded broker
  * touches Kafka's internal (unversioned) server APIs. It runs in dev, the one module that sees
  * every other.
@@ -27,13 +27,15 @@ class LayeringTest {
         .layer("topology").definedBy("io.kinfer.topology..")
         .layer("worker").definedBy("io.kinfer.worker..")
         .layer("evaluation").definedBy("io.kinfer.evaluation..")
+        .layer("client").definedBy("io.kinfer.client..")
         .layer("ops").definedBy("io.kinfer.ops..")
         .layer("dev").definedBy("io.kinfer.dev..")
         .whereLayer("dev").mayNotBeAccessedByAnyLayer()
         .whereLayer("ops").mayOnlyBeAccessedByLayers("dev")
-        .whereLayer("worker").mayOnlyBeAccessedByLayers("ops", "dev")
-        .whereLayer("evaluation").mayOnlyBeAccessedByLayers("ops", "dev")
-        .whereLayer("topology").mayOnlyBeAccessedByLayers("worker", "ops", "dev")
+        .whereLayer("client").mayOnlyBeAccessedByLayers("ops", "dev")
+        .whereLayer("worker").mayOnlyBeAccessedByLayers("client", "ops", "dev")
+        .whereLayer("evaluation").mayOnlyBeAccessedByLayers("client", "ops", "dev")
+        .whereLayer("topology").mayOnlyBeAccessedByLayers("worker", "client", "ops", "dev")
         .check(PRODUCT);
   }
 

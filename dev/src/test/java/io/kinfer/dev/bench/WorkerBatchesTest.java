@@ -2,7 +2,7 @@ package io.kinfer.dev.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kinfer.ops.load.RequestFactory;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.Status;
 import io.kinfer.schemas.Timings;

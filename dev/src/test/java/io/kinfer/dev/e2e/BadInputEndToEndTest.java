@@ -3,9 +3,9 @@ package io.kinfer.dev.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kinfer.client.control.TopicReader;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.dev.registry.EmbeddedSchemaRegistry;
-import io.kinfer.ops.ctl.TopicReader;
-import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.schemas.Datatype;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
+import io.kinfer.client.load.LoadGenerator;
+import io.kinfer.client.load.PredictionTracker;
+import io.kinfer.client.load.RequestFactory;
+import io.kinfer.client.load.Settled;
 import io.kinfer.dev.bench.PrometheusText;
 import io.kinfer.dev.registry.EmbeddedSchemaRegistry;
-import io.kinfer.ops.load.LoadGenerator;
-import io.kinfer.ops.load.PredictionTracker;
-import io.kinfer.ops.load.RequestFactory;
-import io.kinfer.ops.load.Settled;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.Status;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;

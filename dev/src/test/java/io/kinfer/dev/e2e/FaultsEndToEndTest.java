@@ -3,13 +3,13 @@ package io.kinfer.dev.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kinfer.client.load.LoadGenerator;
+import io.kinfer.client.load.PredictionTracker;
+import io.kinfer.client.load.RequestFactory;
+import io.kinfer.client.load.Settled;
 import io.kinfer.dev.EmbeddedKafka;
 import io.kinfer.dev.bench.WorkerProcess;
 import io.kinfer.dev.registry.EmbeddedSchemaRegistry;
-import io.kinfer.ops.load.LoadGenerator;
-import io.kinfer.ops.load.PredictionTracker;
-import io.kinfer.ops.load.RequestFactory;
-import io.kinfer.ops.load.Settled;
 import io.kinfer.schemas.registry.InMemorySchemaRegistry;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.Topics;

@@ -3,10 +3,10 @@ package io.kinfer.dev.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kinfer.client.load.LoadGenerator;
+import io.kinfer.client.load.PredictionTracker;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.dev.registry.EmbeddedSchemaRegistry;
-import io.kinfer.ops.load.LoadGenerator;
-import io.kinfer.ops.load.PredictionTracker;
-import io.kinfer.ops.load.RequestFactory;
 import io.kinfer.schemas.Datatype;
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.InferenceResponse;

@@ -1,6 +1,8 @@
 package io.kinfer.ops.ctl;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kinfer.client.control.AutoCanary;
+import io.kinfer.client.control.ControlClient;
 import io.kinfer.schemas.ControlCommand;
 import io.kinfer.schemas.Route;
 import java.util.LinkedHashMap;
@@ -106,7 +108,7 @@ public final class CtlCommand {
             new AutoCanary.Settings(percent, io.kinfer.evaluation.Gates.parse(gate), minSamples, timeout, 1e-5),
             System.out);
         if (report != null) {
-          io.kinfer.ops.replay.ReportWriter.write(report, decision.report());
+          io.kinfer.client.replay.ReportWriter.write(report, decision.report());
         }
         System.out.println(decision.reason());
         promoted = decision.promoted();

@@ -1,5 +1,7 @@
 package io.kinfer.ops.ctl;
 
+import io.kinfer.client.control.ControlClient;
+import io.kinfer.client.control.OperatorKey;
 import io.kinfer.ops.ClusterOptions;
 import io.kinfer.schemas.registry.RestSchemaRegistryClient;
 import io.kinfer.topology.Topics;

@@ -1,5 +1,6 @@
 package io.kinfer.ops.ctl;
 
+import io.kinfer.client.control.OperatorKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -2,6 +2,8 @@ package io.kinfer.ops.ctl;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kinfer.client.control.ControlClient;
+import io.kinfer.client.control.TopicReader;
 import io.kinfer.evaluation.PairStats;
 import io.kinfer.schemas.ModelStatus;
 import io.kinfer.schemas.ShadowComparison;

@@ -1,5 +1,8 @@
 package io.kinfer.ops.load;
 
+import io.kinfer.client.load.LoadGenerator;
+import io.kinfer.client.load.LoadRequests;
+import io.kinfer.client.load.RequestFactory;
 import io.kinfer.ops.ClusterOptions;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.models.SampleModels;

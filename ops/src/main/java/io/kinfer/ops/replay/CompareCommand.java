@@ -1,5 +1,9 @@
 package io.kinfer.ops.replay;
 
+import io.kinfer.client.replay.Progress;
+import io.kinfer.client.replay.RangeReader;
+import io.kinfer.client.replay.Report;
+import io.kinfer.client.replay.TopicRange;
 import io.kinfer.evaluation.ComparisonTally;
 import io.kinfer.evaluation.Gates;
 import io.kinfer.ops.ClusterOptions;

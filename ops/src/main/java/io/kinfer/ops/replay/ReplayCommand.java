@@ -1,5 +1,8 @@
 package io.kinfer.ops.replay;
 
+import io.kinfer.client.replay.Replay;
+import io.kinfer.client.replay.Report;
+import io.kinfer.client.replay.ReportWriter;
 import io.kinfer.evaluation.Gates;
 import io.kinfer.evaluation.PairStats;
 import io.kinfer.evaluation.PairSummary;

@@ -1,5 +1,7 @@
 package io.kinfer.ops.security;
 
+import io.kinfer.client.security.ClusterSetup;
+import io.kinfer.client.security.SaslUsers;
 import io.kinfer.topology.Topics;
 import io.kinfer.worker.config.WorkerConfig;
 import java.nio.file.Files;
