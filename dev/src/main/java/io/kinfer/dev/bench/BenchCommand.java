@@ -211,9 +211,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
-  @Override
-  public Integer call() throws Exception {
+  /** The worker settings a model's benchmark implies, unless --worker-set names them. */
+  private void applyModelDefaults() throws java.io.IOException {
     if (!EngineOptions.CPU.equals(device)) {
       workerSet.putIfAbsent(WorkerConfig.DEVICE_CONFIG, device);
     }
@@ -231,12 +230,25 @@ public final class BenchCommand implements Callable<Integer> {
             ModelConfig.TextSpec.DEFAULT_MAX_TEXT_BYTES);
       }
     }
+  }
+
+  /** Why these options make no benchmark, or null. */
+  private String refusal() {
     if (profile && !isolate) {
-      System.err.println("ops bench: --profile needs --isolate (the profiler runs in the measured worker's own JVM)");
-      return 2;
+      return "--profile needs --isolate (the profiler runs in the measured worker's own JVM)";
     }
     if (java.util.Arrays.stream(e2eBatchSizes()).distinct().count() != e2eBatchSizes().length) {
-      System.err.println("ops bench: --e2e-batch-sizes must not repeat a size (each run has its own worker and topic)");
+      return "--e2e-batch-sizes must not repeat a size (each run has its own worker and topic)";
+    }
+    return null;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    applyModelDefaults();
+    String refusal = refusal();
+    if (refusal != null) {
+      System.err.println("ops bench: " + refusal);
       return 2;
     }
     Map<String, Object> results = new LinkedHashMap<>();
@@ -383,7 +395,6 @@ public final class BenchCommand implements Callable<Integer> {
     return engine;
   }
 
-  @SuppressWarnings({"checkstyle:CyclomaticComplexity", "checkstyle:MethodLength"}) // over the limit before the guardrail: to split (issue 14)
   private Map<String, Object> endToEnd() throws Exception {
     Map<String, Object> runs = new LinkedHashMap<>();
     try (DevStack stack = DevStack.start(DevStack.Options.ephemeral(null))) {
@@ -398,97 +409,116 @@ public final class BenchCommand implements Callable<Integer> {
       // first measured row runs colder than the rest (seen: 2x apart).
       System.out.printf("  warm-up drain (not measured): %,.0f requests/s%n",
           drain(stack, registry, factory, maxBatch(), "warmup"));
-      Double first = null;
-      Double capacity = null;
-      WorkerBatches capacityBatches = null;
-      for (int maxBatch : e2eBatchSizes()) {
-        double rps = drain(stack, registry, factory, maxBatch);
-        first = first == null ? rps : first;
-        System.out.printf("  max.batch.size %4d  %,10.0f requests/s answered OK  %5.1fx max.batch.size %d"
-            + "  (mean batch %.1f; engine busy %.0f%% of the drain, at %,.0f requests/s while busy)%n", maxBatch, rps,
-            rps / first, e2eBatchSizes()[0], lastMeanBatch, 100 * lastEngineShare, rps / lastEngineShare);
-        runs.put("max_batch_size_" + maxBatch + "_rps", rps);
-        runs.put("max_batch_size_" + maxBatch + "_mean_batch", lastMeanBatch);
-        runs.put("max_batch_size_" + maxBatch + "_engine_busy_share", lastEngineShare);
-        if (maxBatch == maxBatch()) {
-          capacity = rps;
-          capacityBatches = lastBatches;
-        }
-      }
+      Capacity capacity = batchSizes(stack, registry, factory, runs);
       // Text: the engine part's FIFO batches are not the ones a length-aware worker forms, so the
       // end-to-end goal is checked only on the worker's own batches (below).
-      if (engineReferenceRps > 0 && capacity != null && !text()) {
-        runs.put("share_of_engine_length_aware", shareOfEngine(capacity));
+      if (engineReferenceRps > 0 && capacity.rps() != null && !text()) {
+        runs.put("share_of_engine_length_aware", shareOfEngine(capacity.rps()));
       }
-      if (capacityBatches != null && (minilm() || text())) {
-        runs.put("share_on_the_workers_own_batches", onOwnBatches(stack, factory, capacity, capacityBatches));
+      if (capacity.batches() != null && (minilm() || text())) {
+        runs.put("share_on_the_workers_own_batches", onOwnBatches(stack, factory, capacity.rps(), capacity.batches()));
       }
-      if (threads > 0) {
-        for (boolean merge : new boolean[] {false, true}) {
-          String name = "t" + threads + (merge ? "-merged" : "");
-          double rps = drain(stack, registry, factory, maxBatch(), name, Map.of(
-              WorkerConfig.NUM_STREAM_THREADS_CONFIG, threads, WorkerConfig.MERGE_BATCHES_CONFIG, merge));
-          System.out.printf("  %d stream threads, merge.batches=%s  %,10.0f requests/s answered OK%n", threads, merge, rps);
-          runs.put("threads_" + threads + (merge ? "_merged" : "") + "_rps", rps);
-        }
-      }
-      if (latency) {
-        if (capacity == null) {
-          capacity = drain(stack, registry, factory, maxBatch(), "capacity");
-        }
-        runs.put("latency", latency(stack, registry, capacity));
-      }
-      if (backlog > 0) {
-        runs.put("backlog", BacklogBench.run(stack, registry, factory("backlog", 17), version(),
-            new LinkedHashMap<>(workerSet), backlog, backlogHeap, System.out));
-      }
-      if (stepTargetMs > 0) {
-        if (capacity == null) {
-          capacity = drain(stack, registry, factory, maxBatch(), "capacity");
-        }
-        runs.put("load_step", loadStep(stack, registry, capacity));
-      }
-      String passTopic = "bench.predictions.passthrough";
-      stack.createTopics(Topics.defaults().withPredictions(passTopic), 2);
-      try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, passTopic, factory, null)) {
-        Map<String, Object> passSettings = new LinkedHashMap<>(workerSet);
-        passSettings.putAll(Map.of(WorkerConfig.APPLICATION_ID_CONFIG, "bench-passthrough",
-            WorkerConfig.PREDICTIONS_TOPIC_CONFIG, passTopic, WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000));
-        double pass = isolate
-            ? isolated(tracker, BenchChild.class, List.of("passthrough", ChildJvm.properties(childDir().resolve(
-                "passthrough.properties"), stack.workerConfig(passSettings)).toString(), stack.registryUrl(),
-                version().model(), version().version()), "passthrough")
-            : PassThrough.drain(new WorkerConfig(stack.workerConfig(passSettings)), registry, version(), tracker,
-                e2eRequests);
-        runs.put("pass_through_no_op_engine_rps", pass);
-        System.out.printf("  pass-through (same topology, no-op engine) %,10.0f requests/s%n", pass);
-      }
-      try (NoOpEngine noop = new NoOpEngine(version())) {
-        stack.createTopics(Topics.defaults().withPredictions("bench.raw"), 2);
-        double raw = isolate ? naiveChild(stack, "bench.raw", "noop")
-            : NaiveLoop.run(stack.bootstrapServers(), registry, noop, version(), Topics.DEFAULT_REQUESTS, "bench.raw",
-                e2eRequests);
-        runs.put("raw_consume_produce_rps", raw);
-        System.out.printf("  raw consume -> produce loop (no engine, at least once) %,10.0f requests/s%n", raw);
-      }
-      if (!noBaseline) {
-        try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
-          onnx.load(new ModelRepository(stack.modelsDir(), 1L << 31).load(version()));
-          stack.createTopics(Topics.defaults().withPredictions("bench.naive"), 2);
-          double naive = isolate ? naiveChild(stack, "bench.naive", device)
-              : NaiveLoop.run(stack.bootstrapServers(), registry, onnx, version(), Topics.DEFAULT_REQUESTS,
-                  "bench.naive", e2eRequests);
-          runs.put("naive_per_request_loop_rps", naive);
-          System.out.printf("  naive per-request loop %,10.0f requests/s (at least once, no batching)%n", naive);
-          runs.forEach((name, rps) -> {
-            if (name.startsWith("max_batch_size_")) {
-              System.out.printf("  %s / naive loop = %.1fx%n", name.replace("_rps", ""), (Double) rps / naive);
-            }
-          });
-        }
-      }
+      moreRuns(stack, registry, factory, capacity.rps(), runs);
+      baselines(stack, registry, factory, runs);
     }
     return runs;
+  }
+
+  /** Requests/s at --max-batch-size, and the batches the worker formed there (null when not among the sizes run). */
+  private record Capacity(Double rps, WorkerBatches batches) {}
+
+  /** One drain of the backlog per --e2e-batch-sizes entry. */
+  private Capacity batchSizes(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory,
+      Map<String, Object> runs) throws Exception {
+    Double first = null;
+    Capacity capacity = new Capacity(null, null);
+    for (int maxBatch : e2eBatchSizes()) {
+      double rps = drain(stack, registry, factory, maxBatch);
+      first = first == null ? rps : first;
+      System.out.printf("  max.batch.size %4d  %,10.0f requests/s answered OK  %5.1fx max.batch.size %d"
+          + "  (mean batch %.1f; engine busy %.0f%% of the drain, at %,.0f requests/s while busy)%n", maxBatch, rps,
+          rps / first, e2eBatchSizes()[0], lastMeanBatch, 100 * lastEngineShare, rps / lastEngineShare);
+      runs.put("max_batch_size_" + maxBatch + "_rps", rps);
+      runs.put("max_batch_size_" + maxBatch + "_mean_batch", lastMeanBatch);
+      runs.put("max_batch_size_" + maxBatch + "_engine_busy_share", lastEngineShare);
+      if (maxBatch == maxBatch()) {
+        capacity = new Capacity(rps, lastBatches);
+      }
+    }
+    return capacity;
+  }
+
+  /** The runs asked for by option: stream threads with and without merging, latency, backlog, load step. */
+  private void moreRuns(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory, Double measured,
+      Map<String, Object> runs) throws Exception {
+    if (threads > 0) {
+      for (boolean merge : new boolean[] {false, true}) {
+        String name = "t" + threads + (merge ? "-merged" : "");
+        double rps = drain(stack, registry, factory, maxBatch(), name, Map.of(
+            WorkerConfig.NUM_STREAM_THREADS_CONFIG, threads, WorkerConfig.MERGE_BATCHES_CONFIG, merge));
+        System.out.printf("  %d stream threads, merge.batches=%s  %,10.0f requests/s answered OK%n", threads, merge, rps);
+        runs.put("threads_" + threads + (merge ? "_merged" : "") + "_rps", rps);
+      }
+    }
+    Double capacity = measured;
+    if ((latency || stepTargetMs > 0) && capacity == null) {
+      capacity = drain(stack, registry, factory, maxBatch(), "capacity");
+    }
+    if (latency) {
+      runs.put("latency", latency(stack, registry, capacity));
+    }
+    if (backlog > 0) {
+      runs.put("backlog", BacklogBench.run(stack, registry, factory("backlog", 17), version(),
+          new LinkedHashMap<>(workerSet), backlog, backlogHeap, System.out));
+    }
+    if (stepTargetMs > 0) {
+      runs.put("load_step", loadStep(stack, registry, capacity));
+    }
+  }
+
+  /** What the worker is set against: its topology on a no-op engine, a raw consume-produce loop, a naive loop. */
+  private void baselines(DevStack stack, RestSchemaRegistryClient registry, RequestFactory factory,
+      Map<String, Object> runs) throws Exception {
+    String passTopic = "bench.predictions.passthrough";
+    stack.createTopics(Topics.defaults().withPredictions(passTopic), 2);
+    try (PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry, passTopic, factory, null)) {
+      Map<String, Object> passSettings = new LinkedHashMap<>(workerSet);
+      passSettings.putAll(Map.of(WorkerConfig.APPLICATION_ID_CONFIG, "bench-passthrough",
+          WorkerConfig.PREDICTIONS_TOPIC_CONFIG, passTopic, WorkerConfig.MAX_BUFFERED_CONFIG, 1_000_000));
+      double pass = isolate
+          ? isolated(tracker, BenchChild.class, List.of("passthrough", ChildJvm.properties(childDir().resolve(
+              "passthrough.properties"), stack.workerConfig(passSettings)).toString(), stack.registryUrl(),
+              version().model(), version().version()), "passthrough")
+          : PassThrough.drain(new WorkerConfig(stack.workerConfig(passSettings)), registry, version(), tracker,
+              e2eRequests);
+      runs.put("pass_through_no_op_engine_rps", pass);
+      System.out.printf("  pass-through (same topology, no-op engine) %,10.0f requests/s%n", pass);
+    }
+    try (NoOpEngine noop = new NoOpEngine(version())) {
+      stack.createTopics(Topics.defaults().withPredictions("bench.raw"), 2);
+      double raw = isolate ? naiveChild(stack, "bench.raw", "noop")
+          : NaiveLoop.run(stack.bootstrapServers(), registry, noop, version(), Topics.DEFAULT_REQUESTS, "bench.raw",
+              e2eRequests);
+      runs.put("raw_consume_produce_rps", raw);
+      System.out.printf("  raw consume -> produce loop (no engine, at least once) %,10.0f requests/s%n", raw);
+    }
+    if (noBaseline) {
+      return;
+    }
+    try (OnnxEngine onnx = new OnnxEngine(engineOptions())) {
+      onnx.load(new ModelRepository(stack.modelsDir(), 1L << 31).load(version()));
+      stack.createTopics(Topics.defaults().withPredictions("bench.naive"), 2);
+      double naive = isolate ? naiveChild(stack, "bench.naive", device)
+          : NaiveLoop.run(stack.bootstrapServers(), registry, onnx, version(), Topics.DEFAULT_REQUESTS,
+              "bench.naive", e2eRequests);
+      runs.put("naive_per_request_loop_rps", naive);
+      System.out.printf("  naive per-request loop %,10.0f requests/s (at least once, no batching)%n", naive);
+      runs.forEach((name, rps) -> {
+        if (name.startsWith("max_batch_size_")) {
+          System.out.printf("  %s / naive loop = %.1fx%n", name.replace("_rps", ""), (Double) rps / naive);
+        }
+      });
+    }
   }
 
   @Option(names = "--isolate", description = "run each measured worker and loop in a JVM of its own (-Xmx1g), as"

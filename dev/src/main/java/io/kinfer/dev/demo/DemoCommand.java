@@ -91,7 +91,6 @@ public final class DemoCommand implements Callable<Integer> {
   private volatile String phaseName = "";
   private volatile long phaseGeneration;
 
-  @SuppressWarnings("checkstyle:CyclomaticComplexity") // over the limit before the guardrail: to split (issue 14)
   @Override
   public Integer call() throws Exception {
     System.out.println("Starting the dev stack: in-JVM Kafka (KRaft), Schema Registry endpoint, sample models...");
@@ -105,39 +104,8 @@ public final class DemoCommand implements Callable<Integer> {
           stack.worker().engine().loaded());
       awaitRunning(stack);
       RestSchemaRegistryClient registry = new RestSchemaRegistryClient(stack.registryUrl());
-      RequestFactory factory = new RequestFactory("demo", 1);
       sendMalformed(stack.bootstrapServers());
-      DemoSummary summary;
-      try (ControlClient control = new ControlClient(stack.bootstrapServers(), registry, Topics.defaults(),
-              DevStack.OPS_KEY_ID, OperatorKey.readPrivate(stack.opsKeyFile()), "demo");
-          PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry,
-              Topics.DEFAULT_PREDICTIONS, factory, r -> {
-                if (rollout != null) {
-                  rollout.answered(r);
-                }
-              });
-          LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, Topics.DEFAULT_REQUESTS, factory)) {
-        String pace = rate > 0 ? String.format("at %,.0f/s", rate) : "as fast as possible";
-        if (warmup > 0) {
-          System.out.printf("Warm-up: %,d requests %s...%n", warmup, pace);
-          phase(tracker, generator, stack, 0, warmup, rate);
-          tracker.resetStatistics();
-        }
-        Thread script = null;
-        if (!noRollout) {
-          rollout = new DemoRollout(control, stack.worker().metrics());
-          startPhase(0);
-          script = rolloutScript(tracker);
-        }
-        System.out.printf("Measuring: %,d requests %s (batches of up to %d or %d ms)...%n", requests, pace,
-            maxBatchSize, maxWaitMs);
-        long start = phase(tracker, generator, stack, warmup, requests, rate);
-        if (script != null) {
-          script.join();
-        }
-        DemoSummary mlp = summarize(tracker, start, countDeadLetters(stack.bootstrapServers()));
-        summary = texts > 0 ? mlp.withText(textAct(stack, registry, control)) : mlp;
-      }
+      DemoSummary summary = run(stack, registry);
       System.out.print(summary.toText());
       writeReport(stack, registry, summary);
       if (summaryJson != null) {
@@ -149,6 +117,41 @@ public final class DemoCommand implements Callable<Integer> {
           && (summary.text() == null || summary.text().lost() == 0 && summary.text().duplicates() == 0);
       System.out.println(ok ? "OK: every request answered exactly once." : "FAILED: see lost/duplicates above.");
       return ok ? 0 : 1;
+    }
+  }
+
+  /** Warm-up, the measured run with the rollout script beside it, then the text act. */
+  private DemoSummary run(DevStack stack, RestSchemaRegistryClient registry) throws Exception {
+    RequestFactory factory = new RequestFactory("demo", 1);
+    try (ControlClient control = new ControlClient(stack.bootstrapServers(), registry, Topics.defaults(),
+            DevStack.OPS_KEY_ID, OperatorKey.readPrivate(stack.opsKeyFile()), "demo");
+        PredictionTracker tracker = new PredictionTracker(stack.bootstrapServers(), registry,
+            Topics.DEFAULT_PREDICTIONS, factory, r -> {
+              if (rollout != null) {
+                rollout.answered(r);
+              }
+            });
+        LoadGenerator generator = new LoadGenerator(stack.bootstrapServers(), registry, Topics.DEFAULT_REQUESTS, factory)) {
+      String pace = rate > 0 ? String.format("at %,.0f/s", rate) : "as fast as possible";
+      if (warmup > 0) {
+        System.out.printf("Warm-up: %,d requests %s...%n", warmup, pace);
+        phase(tracker, generator, stack, 0, warmup, rate);
+        tracker.resetStatistics();
+      }
+      Thread script = null;
+      if (!noRollout) {
+        rollout = new DemoRollout(control, stack.worker().metrics());
+        startPhase(0);
+        script = rolloutScript(tracker);
+      }
+      System.out.printf("Measuring: %,d requests %s (batches of up to %d or %d ms)...%n", requests, pace,
+          maxBatchSize, maxWaitMs);
+      long start = phase(tracker, generator, stack, warmup, requests, rate);
+      if (script != null) {
+        script.join();
+      }
+      DemoSummary mlp = summarize(tracker, start, countDeadLetters(stack.bootstrapServers()));
+      return texts > 0 ? mlp.withText(textAct(stack, registry, control)) : mlp;
     }
   }
 
