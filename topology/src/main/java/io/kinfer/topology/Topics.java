@@ -78,12 +78,22 @@ public record Topics(String requests, String predictions, String deadLetters, St
     }
   }
 
+  /** A request topic under any name (load, replay and bench take theirs as an option). */
+  public static Spec<InferenceRequest> requestsSpec(String name) {
+    return new Spec<>(name, true, false, InferenceRequest.getClassSchema());
+  }
+
+  /** A topic of answers under any name: predictions, shadow answers, a replay's sandbox. */
+  public static Spec<InferenceResponse> answersSpec(String name) {
+    return new Spec<>(name, true, false, InferenceResponse.getClassSchema());
+  }
+
   public Spec<InferenceRequest> requestsTopic() {
-    return new Spec<>(requests, true, false, InferenceRequest.getClassSchema());
+    return requestsSpec(requests);
   }
 
   public Spec<InferenceResponse> predictionsTopic() {
-    return new Spec<>(predictions, true, false, InferenceResponse.getClassSchema());
+    return answersSpec(predictions);
   }
 
   /** The original key and value bytes of what could not be served, with the reason in headers. */
@@ -92,7 +102,7 @@ public record Topics(String requests, String predictions, String deadLetters, St
   }
 
   public Spec<InferenceResponse> shadowTopic() {
-    return new Spec<>(shadow, true, false, InferenceResponse.getClassSchema());
+    return answersSpec(shadow);
   }
 
   public Spec<ShadowComparison> comparisonsTopic() {

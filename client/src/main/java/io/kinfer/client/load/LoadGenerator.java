@@ -2,7 +2,7 @@ package io.kinfer.client.load;
 
 import io.kinfer.schemas.InferenceRequest;
 import io.kinfer.schemas.registry.SchemaRegistry;
-import io.kinfer.schemas.serde.AvroWireSerializer;
+import io.kinfer.topology.Topics;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -36,7 +36,7 @@ public final class LoadGenerator implements AutoCloseable {
     config.put(ProducerConfig.LINGER_MS_CONFIG, 2);
     config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     this.producer = new KafkaProducer<>(config,
-        new StringSerializer(), new AvroWireSerializer<>(registry, InferenceRequest.getClassSchema(), false));
+        new StringSerializer(), Topics.requestsSpec(topic).valueSerializer(registry));
     this.topic = topic;
     this.factory = factory;
   }

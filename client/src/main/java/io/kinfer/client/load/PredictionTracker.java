@@ -4,7 +4,7 @@ import io.kinfer.client.security.ClientSettings;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.Status;
 import io.kinfer.schemas.registry.SchemaRegistry;
-import io.kinfer.schemas.serde.AvroWireDeserializer;
+import io.kinfer.topology.Topics;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.EnumMap;
@@ -69,7 +69,7 @@ public final class PredictionTracker implements AutoCloseable {
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
     this.consumer = new KafkaConsumer<>(config,
-        new StringDeserializer(), new AvroWireDeserializer<>(registry, InferenceResponse.getClassSchema()));
+        new StringDeserializer(), Topics.answersSpec(topic).valueDeserializer(registry));
     this.factory = factory;
     this.listener = listener;
     this.topic = topic;

@@ -4,6 +4,7 @@ import io.kinfer.client.security.ClientSettings;
 import io.kinfer.schemas.InferenceResponse;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
+import io.kinfer.topology.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,7 +39,7 @@ final class RecordedPredictions implements AutoCloseable {
       int maxPending) {
     this.consumer = new KafkaConsumer<>(ClientSettings.committedReader(client), new ByteArrayDeserializer(),
         new ByteArrayDeserializer());
-    this.decoder = new AvroWireDeserializer<>(registry, InferenceResponse.getClassSchema());
+    this.decoder = Topics.answersSpec(topic).valueDeserializer(registry);
     this.topic = topic;
     this.latenessMs = lateness.toMillis();
     this.maxPending = maxPending;

@@ -10,8 +10,8 @@ import io.kinfer.schemas.Tensor;
 import io.kinfer.schemas.Timings;
 import io.kinfer.schemas.registry.SchemaRegistry;
 import io.kinfer.schemas.serde.AvroWireDeserializer;
-import io.kinfer.schemas.serde.AvroWireSerializer;
 import io.kinfer.topology.ModelVersion;
+import io.kinfer.topology.Topics;
 import io.kinfer.topology.infer.BatchResult;
 import io.kinfer.topology.shadow.ShadowComparator;
 import io.kinfer.worker.engine.EngineOptions;
@@ -102,8 +102,8 @@ public final class Replay {
     private final Map<ModelVersion, PairStats> pairs = new LinkedHashMap<>();
     private final Map<ModelVersion, VersionStats> perVersion = new LinkedHashMap<>();
     private final AbOutcome ab = new AbOutcome();
-    private final AvroWireDeserializer<InferenceRequest> decoder = new AvroWireDeserializer<>(o.registry(),
-        InferenceRequest.getClassSchema());
+    private final AvroWireDeserializer<InferenceRequest> decoder = Topics.requestsSpec(o.requestsTopic())
+        .valueDeserializer(o.registry());
     private Map<String, Integer> labels = Map.of();
     private RecordedPredictions recorded;
     private long requests;
@@ -350,7 +350,7 @@ public final class Replay {
     config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "kinfer-replay-" + UUID.randomUUID());
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     KafkaProducer<byte[], InferenceResponse> producer = new KafkaProducer<>(config, new ByteArraySerializer(),
-        new AvroWireSerializer<>(o.registry(), InferenceResponse.getClassSchema(), false));
+        Topics.answersSpec(o.sandboxTopic()).valueSerializer(o.registry()));
     producer.initTransactions();
     return producer;
   }
