@@ -85,12 +85,12 @@ public final class Gates {
 
   /**
    * Checks every gate against every comparison. With gates but no comparison nothing is proven, so
-   * that fails too (one verdict on "(none)").
+   * that fails too (each gate fails on "(none)").
    */
   public Report check(List<PairSummary> comparisons) {
     List<Verdict> out = new ArrayList<>();
     if (!gates.isEmpty() && comparisons.isEmpty()) {
-      out.add(new Verdict("(none)", gates.get(0), Double.NaN, false));
+      gates.forEach(g -> out.add(new Verdict("(none)", g, Double.NaN, false)));
     }
     for (PairSummary c : comparisons) {
       out.addAll(check(c.subject(), c.metrics()));

@@ -1,19 +1,21 @@
 package io.kinfer.evaluation;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 
 /**
  * One baseline vs candidate comparison, as {@link PairStats} sums it up: the counts, the gate
  * metrics, and the distributions the report draws. Absent parts (no vector outputs, no top-1, no
- * labels) are null.
+ * labels) are null, and left out of report.json.
  *
  * @param metrics gate values by the names in {@link PairStats#METRICS}
  */
 public record PairSummary(String baseline, String candidate, double tolerance, long compared,
     long agreeWithinTolerance, long top1Compared, long top1Agree, long candidateFailed, long missingBaseline,
-    Map<String, Double> metrics, AbsDiff absDiff, Cosine cosine, Confusion confusion, List<Minute> timeline,
-    Accuracy accuracy) {
+    Map<String, Double> metrics, AbsDiff absDiff, @JsonInclude(JsonInclude.Include.NON_NULL) Cosine cosine,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Confusion confusion, List<Minute> timeline,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Accuracy accuracy) {
 
   /** What gates and reports call this comparison. */
   public String subject() {

@@ -41,9 +41,10 @@ class CanaryDecisionTest {
 
   @Test
   void shouldFailGatesWhenThereIsNothingToJudge() {
-    Gates.Report none = Gates.parse("agreement>=0.9").check(List.of());
+    Gates.Report none = Gates.parse("agreement>=0.9,failed_rate<=0.01").check(List.of());
     assertThat(none.passed()).isFalse();
-    assertThat(none.verdicts()).singleElement().satisfies(v -> assertThat(v.subject()).isEqualTo("(none)"));
+    assertThat(none.verdicts()).extracting(v -> v.subject() + " " + v.gate())
+        .containsExactly("(none) agreement>=0.9", "(none) failed_rate<=0.01");
     assertThat(Gates.none().check(List.of()).passed()).as("no gate, nothing to fail").isTrue();
   }
 

@@ -41,6 +41,8 @@ class ReportWriterTest {
     assertThat(json.at("/gates/1/passed").asBoolean()).isFalse();
     assertThat(json.at("/gatesPassed").asBoolean()).isFalse();
     assertThat(json.at("/counts/records").asLong()).isEqualTo(100);
+    assertThat(json.at("/comparisons/0").has("accuracy")).as("no labels: no accuracy section").isFalse();
+    assertThat(json.at("/comparisons/0").has("confusion")).as("no top-1: no confusion matrix").isFalse();
 
     String html = Files.readString(dir.resolve("report.html"));
     assertThat(html).contains("minilm:2 vs minilm:1", "Cosine similarity per request", "id=\"gates\"",

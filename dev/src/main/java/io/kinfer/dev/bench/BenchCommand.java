@@ -461,10 +461,10 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     Double capacity = measured;
-    if ((latency || stepTargetMs > 0) && capacity == null) {
-      capacity = drain(stack, registry, factory, maxBatch(), "capacity");
-    }
     if (latency) {
+      if (capacity == null) {
+        capacity = drain(stack, registry, factory, maxBatch(), "capacity");
+      }
       runs.put("latency", latency(stack, registry, capacity));
     }
     if (backlog > 0) {
@@ -472,6 +472,9 @@ public final class BenchCommand implements Callable<Integer> {
           new LinkedHashMap<>(workerSet), backlog, backlogHeap, System.out));
     }
     if (stepTargetMs > 0) {
+      if (capacity == null) { // measured just before the step, as the latency run measures it just before itself
+        capacity = drain(stack, registry, factory, maxBatch(), "capacity");
+      }
       runs.put("load_step", loadStep(stack, registry, capacity));
     }
   }
