@@ -59,7 +59,7 @@ public final class AutoCanary {
         settings.timeout());
     ComparisonTally tally = new ComparisonTally(registry, topics.comparisons(), model, version, settings.tolerance());
     follow(kafka, topics.comparisons(), startMs, tally, settings, out);
-    Report report = Report.of("auto-canary", tally);
+    Report report = Report.of("auto-canary", null, tally);
     CanaryDecision decision = CanaryDecision.decide(model + ":" + version, tally.compared(), settings.minSamples(),
         settings.timeout(), report.gate(settings.gates()));
     ControlCommand plan = decision.promote() ? control.promote(model) : control.restore(before);

@@ -33,9 +33,13 @@ public final class Report {
     document.put("comparisons", this.comparisons);
   }
 
-  /** The live comparisons a tally has summed so far, with its counts. */
-  public static Report of(String kind, ComparisonTally tally) {
-    return new Report(kind, null, tally.durationSeconds(), tally.summaries()).with("counts", tally.counts());
+  /**
+   * The live comparisons a tally has summed so far, with its counts.
+   *
+   * @param partialReason null when the tally read all it was meant to
+   */
+  public static Report of(String kind, String partialReason, ComparisonTally tally) {
+    return new Report(kind, partialReason, tally.durationSeconds(), tally.summaries()).with("counts", tally.counts());
   }
 
   /** Adds (or replaces) a section of context; sections keep the order they were added in. */

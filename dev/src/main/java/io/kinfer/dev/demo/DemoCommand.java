@@ -312,8 +312,9 @@ public final class DemoCommand implements Callable<Integer> {
     }
     Map<String, Object> flat = new ObjectMapper().convertValue(summary, Map.class);
     Object phases = flat.remove("rollout");
-    Report out = new Report("demo", null, summary.elapsedS(), tally.summaries()).with("counts", tally.counts())
-        .with("summary", flat).with("rollout", phases);
+    // The demo's whole run, not the time the tally took to read the comparisons back.
+    Report out = Report.of("demo", null, tally).with("durationSeconds", summary.elapsedS()).with("summary", flat)
+        .with("rollout", phases);
     ReportWriter.write(report, out);
     System.out.println("Report (shadow comparisons with charts): " + report.resolve("report.html"));
   }

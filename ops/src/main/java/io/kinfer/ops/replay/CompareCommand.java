@@ -84,8 +84,8 @@ public final class CompareCommand implements Callable<Integer> {
       source.put("from", start.toString());
       source.put("to", end.toString());
       source.put("records", range.size());
-      return new Report("compare", stop.getAsBoolean() ? "stopped before the end of the window (Ctrl-C)" : null,
-          tally.durationSeconds(), tally.summaries()).with("counts", tally.counts()).with("source", source);
+      return Report.of("compare", stop.getAsBoolean() ? "stopped before the end of the window (Ctrl-C)" : null, tally)
+          .with("source", source);
     }
   }
 }

@@ -44,18 +44,23 @@ final class RequestValidation {
             + inputs.stream().map(Port::describe).toList() + ", got "
             + request.getInputs().stream().map(Tensor::getName).toList());
       }
-      String error = checkInput(t, port, model, config, symbols, symbolSource, maxTensorElements);
+      long[] rowShape = port.fixedRow() ? port.rowShape() : null;
+      String error = checkInput(t, port, rowShape, model, config, symbols, symbolSource, maxTensorElements);
       if (error != null) {
         return Checked.failed(error);
       }
-      shapes[p] = port.fixedRow() ? port.rowShape() : t.getShape().stream().mapToLong(Long::longValue).toArray();
+      shapes[p] = rowShape != null ? rowShape : t.getShape().stream().mapToLong(Long::longValue).toArray();
     }
     return new Checked(shapes, null);
   }
 
-  /** Type, shape, size bound, content count and values of one input, in that order; the first error or null. */
-  private static String checkInput(Tensor t, Port port, String model, ModelConfig config, Map<String, Long> symbols,
-      Map<String, String> symbolSource, long maxTensorElements) {
+  /**
+   * Type, shape, size bound, content count and values of one input, in that order; the first error or null.
+   *
+   * @param rowShape the one shape of every row when the port's dimensions beyond the batch are fixed, else null
+   */
+  private static String checkInput(Tensor t, Port port, long[] rowShape, String model, ModelConfig config,
+      Map<String, Long> symbols, Map<String, String> symbolSource, long maxTensorElements) {
     if (t.getDatatype() != port.type().datatype) {
       return "Input '" + port.name() + "' of " + model + " must be " + port.type().datatype + ", got "
           + t.getDatatype();
@@ -64,8 +69,7 @@ final class RequestValidation {
     if (elements < 0) {
       return "Input '" + port.name() + "' has a negative dimension in shape " + t.getShape();
     }
-    if (port.fixedRow()) {
-      long[] rowShape = port.rowShape();
+    if (rowShape != null) {
       // Every row of such an input has one shape: any shape with its element count is taken as
       // that row, as before variable dimensions existed (producers send [32] or [1, 32]).
       if (elements != Blocks.elements(rowShape, 0) && elements <= maxTensorElements) {
